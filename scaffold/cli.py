@@ -1,0 +1,181 @@
+"""The ``scaffold`` command line: parse options, call one library function, print its result.
+
+Every :class:`~scaffold.errors.ScaffoldError` becomes one line on stderr and its exit code;
+nothing here knows how projects are rendered.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from scaffold import __version__
+from scaffold.errors import Interrupted, ScaffoldError
+
+app = typer.Typer(
+    name="scaffold",
+    help="Generate a ready-to-run Flask or FastAPI service from one questionnaire.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(soft_wrap=True)
+
+T = TypeVar("T")
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _call(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Run one library call; report a ScaffoldError (or Ctrl-C) as one line and its exit code."""
+    try:
+        return func(*args, **kwargs)
+    except ScaffoldError as exc:
+        raise _fail(exc.user_message, exc.exit_code) from None
+    except KeyboardInterrupt:
+        exc2 = Interrupted("interrupted")
+        raise _fail(exc2.user_message, exc2.exit_code) from None
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"scaffold {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            help="Show the version and exit.",
+            callback=_version_callback,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Generate a ready-to-run Flask or FastAPI service from one questionnaire."""
+
+
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@app.command()
+def new(
+    dest: Annotated[Path, typer.Argument(help="Directory to create (must not exist or be empty).")],
+    framework: Annotated[
+        str | None,
+        typer.Option(
+            "--framework", "-f", help="flask or fastapi (asked, or fastapi with --defaults)."
+        ),
+    ] = None,
+    defaults: Annotated[
+        bool, typer.Option("--defaults", help="Use the default for every answer not given.")
+    ] = False,
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", metavar="KEY=VALUE", help="An answer; repeatable."),
+    ] = None,
+    data_file: Annotated[
+        Path | None,
+        typer.Option("--data-file", metavar="FILE", help="YAML mapping of answers."),
+    ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option("--template", metavar="SRC", help="Template directory or git URL."),
+    ] = None,
+    vcs_ref: Annotated[
+        str | None,
+        typer.Option("--vcs-ref", metavar="REF", help="Git ref of the template to render."),
+    ] = None,
+    git: Annotated[
+        bool, typer.Option("--git/--no-git", help="git init and commit the new project.")
+    ] = True,
+    pretend: Annotated[
+        bool, typer.Option("--pretend", help="Show what would be done; write nothing.")
+    ] = False,
+) -> None:
+    """Answer the questionnaire and render a new project into DEST."""
+    from scaffold.render import new_project
+
+    result = _call(
+        new_project,
+        dest,
+        framework=framework,
+        data=data or [],
+        data_file=data_file,
+        defaults=defaults,
+        template=template,
+        vcs_ref=vcs_ref,
+        git=git,
+        pretend=pretend,
+        interactive=_stdin_is_tty(),
+    )
+    if result.pretend:
+        console.print(
+            f"[bold]Pretend:[/] would create a {result.framework} project "
+            f"[bold]{result.slug}[/] in {result.dest}; nothing was written."
+        )
+        return
+    console.print(
+        f"[green]Created[/] a {result.framework} project [bold]{result.slug}[/] in {result.dest}"
+        + (f" (git commit {result.commit[:7]})" if result.commit else "")
+    )
+    console.print("\nSet it up and run it:", style="bold")
+    console.print(f"  {result.setup_command(dest)}", markup=False, highlight=False)
+    console.print("Run its tests (inside the project):", style="bold")
+    console.print(f"  {result.test_command}", markup=False, highlight=False)
+
+
+@app.command()
+def questions(
+    template: Annotated[
+        str | None,
+        typer.Option("--template", metavar="SRC", help="Template directory (default: built in)."),
+    ] = None,
+) -> None:
+    """Print the questionnaire (name, type, default, choices, help) from copier.yml."""
+    from scaffold.questionnaire import Question, load_questions
+    from scaffold.source import resolve_template
+
+    def _load() -> list[Question]:
+        config = resolve_template(template).config_file
+        if config is None:
+            raise ScaffoldError(
+                "`scaffold questions` reads a local template only",
+                hint="clone the template and pass its directory to --template",
+            )
+        return load_questions(config)
+
+    table = Table(title="scaffold questionnaire (copier.yml)")
+    table.add_column("name", no_wrap=True)
+    for column in ("type", "default", "choices", "help"):
+        table.add_column(column, overflow="fold")
+    for question in _call(_load):
+        table.add_row(
+            question.name,
+            question.type,
+            question.display_default,
+            " | ".join(str(choice) for choice in question.choices),
+            question.help,
+        )
+    console.print(table, markup=False, highlight=False)
+
+
+def main() -> None:
+    """Console entry point for ``python -m scaffold``."""
+    app(prog_name="scaffold")

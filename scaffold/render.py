@@ -1,0 +1,238 @@
+"""``new_project()``: validate, render into a staging directory, move into place, ``git init``.
+
+Nothing is written until every check has passed, and a render that fails (or is interrupted)
+half-way leaves nothing behind: copier renders into a staging directory created next to DEST
+(same filesystem), and only a complete project, with its first commit, is renamed into place.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import tempfile
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scaffold import __version__, gitrepo
+from scaffold.errors import (
+    DestinationError,
+    Interrupted,
+    InvalidAnswer,
+    NoTerminal,
+    RenderError,
+    ScaffoldError,
+)
+from scaffold.questionnaire import check_answers, load_data_file, load_questions, parse_data_items
+from scaffold.source import TemplateSource, resolve_template
+
+ANSWERS_FILE = ".copier-answers.yml"
+TEST_COMMAND = "uv run pytest"
+# How copier words the ValueErrors that mean "this answer is not acceptable".
+ANSWER_ERROR_PREFIXES = ("Validation error for question", "Invalid choice for")
+
+
+@dataclass(frozen=True)
+class NewProjectResult:
+    """What ``new_project()`` produced (or, with ``pretend``, would have produced)."""
+
+    dest: Path
+    answers: Mapping[str, Any]
+    template: TemplateSource
+    commit: str | None = None
+    pretend: bool = False
+    files: tuple[str, ...] = field(default=())
+
+    @property
+    def slug(self) -> str:
+        """The project's distribution and console-script name."""
+        return str(self.answers["project_slug"])
+
+    @property
+    def framework(self) -> str:
+        """``flask`` or ``fastapi``."""
+        return str(self.answers["framework"])
+
+    def setup_command(self, shown_dest: str | os.PathLike[str] | None = None) -> str:
+        """The one command that sets the project up and runs it, from the current directory."""
+        where = shlex.quote(str(shown_dest if shown_dest is not None else self.dest))
+        return (
+            f"cd {where} && python -m pip install uv && uv run alembic upgrade head"
+            f" && uv run {self.slug} serve"
+        )
+
+    @property
+    def test_command(self) -> str:
+        """The one command that runs the project's tests (inside the project)."""
+        return TEST_COMMAND
+
+
+def _collect_data(
+    data: Sequence[str] | Mapping[str, Any], data_file: Path | None, framework: str | None
+) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    if data_file is not None:
+        answers.update(load_data_file(Path(data_file)))
+    answers.update(data if isinstance(data, Mapping) else parse_data_items(data))
+    if framework is not None:
+        answers["framework"] = framework
+    return answers
+
+
+def check_destination(dest: Path) -> None:
+    """Refuse a DEST that is a file, is a non-empty directory, or cannot be created."""
+    shown = str(dest)
+    if dest.is_symlink() and not dest.exists():
+        raise DestinationError(f"{shown} is a dangling symlink", hint="choose another DEST")
+    if dest.exists():
+        if not dest.is_dir():
+            raise DestinationError(
+                f"{shown} exists and is a file", hint="choose a new directory name for DEST"
+            )
+        if any(dest.iterdir()):
+            raise DestinationError(
+                f"{shown} exists and is not empty",
+                hint="choose a new directory name or an empty directory for DEST",
+            )
+    ancestor = dest.parent
+    while not ancestor.exists() and not ancestor.is_symlink():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise DestinationError(
+            f"{shown} cannot be created: {ancestor} is not a directory", hint="choose another DEST"
+        )
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise DestinationError(
+            f"{shown} cannot be created: {ancestor} is not writable",
+            hint="choose a DEST in a directory you can write to",
+        )
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _run_copier(
+    source: TemplateSource,
+    dst: Path,
+    data: Mapping[str, Any],
+    *,
+    defaults: bool,
+    pretend: bool,
+) -> tuple[Mapping[str, Any], tuple[str, ...]]:
+    """Render with copier; translate its errors. Returns (answers, rendered relative paths)."""
+    import copier  # imported here: it takes ~0.6 s and `scaffold --help` must stay fast
+    from copier.errors import CopierError, DirtyLocalWarning, UserMessageError
+
+    try:
+        with warnings.catch_warnings():
+            # Rendering a checkout at HEAD includes uncommitted template work on purpose.
+            warnings.simplefilter("ignore", DirtyLocalWarning)
+            worker = copier.run_copy(
+                source.src,
+                dst,
+                data=dict(data),
+                vcs_ref=source.vcs_ref,
+                defaults=defaults,
+                pretend=pretend,
+                quiet=not pretend,
+                overwrite=False,
+                unsafe=False,
+            )
+    except KeyboardInterrupt:
+        raise
+    except UserMessageError as exc:
+        raise RenderError(_one_line(exc)) from exc
+    except CopierError as exc:
+        raise RenderError(f"copier failed: {_one_line(exc)}") from exc
+    except ValueError as exc:
+        # copier reports a failed validator or an unknown choice as a plain ValueError,
+        # and a few template problems (e.g. an unknown --vcs-ref) too.
+        message = _one_line(exc)
+        if message.startswith(ANSWER_ERROR_PREFIXES):
+            raise InvalidAnswer(message) from exc
+        raise RenderError(message) from exc
+    if pretend:
+        answers = {k: v for k, v in worker.answers.combined.items() if not str(k).startswith("_")}
+        return answers, ()
+    answers_path = dst / worker.answers_relpath
+    recorded = yaml.safe_load(answers_path.read_text(encoding="utf-8")) or {}
+    files = tuple(sorted(str(p.relative_to(dst)) for p in dst.rglob("*") if p.is_file()))
+    return {k: v for k, v in recorded.items() if not str(k).startswith("_")}, files
+
+
+def new_project(
+    dest: str | os.PathLike[str],
+    *,
+    framework: str | None = None,
+    data: Sequence[str] | Mapping[str, Any] = (),
+    data_file: str | os.PathLike[str] | None = None,
+    defaults: bool = False,
+    template: str | None = None,
+    vcs_ref: str | None = None,
+    git: bool = True,
+    pretend: bool = False,
+    interactive: bool = False,
+) -> NewProjectResult:
+    """Generate a new project at ``dest``.
+
+    ``data`` is either a mapping of answers or ``KEY=VALUE`` strings; ``data_file`` a YAML
+    mapping of answers (``data`` wins over it, ``framework`` over both). Without
+    ``defaults`` the questions are asked, which needs ``interactive`` (a terminal).
+    Raises a :class:`ScaffoldError` subclass for every problem the user can fix.
+    """
+    answers = _collect_data(data, Path(data_file) if data_file is not None else None, framework)
+    source = resolve_template(template, vcs_ref)
+    if source.config_file is not None:
+        check_answers(answers, load_questions(source.config_file))
+    target = Path(dest).expanduser().absolute()
+    check_destination(target)
+    if not defaults and not interactive:
+        raise NoTerminal(
+            "no terminal to ask the questions on",
+            hint="pass --defaults (and --data KEY=VALUE for any answer you want to set)",
+        )
+
+    if pretend:
+        try:
+            recorded, _ = _run_copier(source, target, answers, defaults=defaults, pretend=True)
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted; nothing was written") from None
+        return NewProjectResult(target, recorded, source, pretend=True)
+
+    # Create missing parents now, and remember the topmost one to remove it on failure.
+    created_root: Path | None = None
+    missing = [p for p in target.parents if not p.exists()]
+    if missing:
+        created_root = missing[-1]
+        target.parent.mkdir(parents=True)
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".scaffold", dir=target.parent)
+    )
+    try:
+        # Render into staging/<name> so that defaults derived from the folder name are right.
+        work = staging / target.name
+        recorded, files = _run_copier(source, work, answers, defaults=defaults, pretend=False)
+        commit = None
+        if git:
+            message = f"Initial commit: {recorded.get('framework')} project, scaffold {__version__}"
+            commit = gitrepo.init_and_commit(work, message)
+        work.replace(target)
+        staging.rmdir()
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created_root is not None:
+            shutil.rmtree(created_root, ignore_errors=True)
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted("interrupted; nothing was written") from None
+        if isinstance(exc, OSError) and not isinstance(exc, ScaffoldError):
+            raise DestinationError(
+                f"cannot write {target}: {exc.strerror or exc}", hint="check DEST and try again"
+            ) from exc
+        raise
+    return NewProjectResult(target, recorded, source, commit=commit, files=files)

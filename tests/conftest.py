@@ -1,0 +1,71 @@
+"""Fixtures and helpers shared by scaffold's own tests."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+COPIER_YML = REPO_ROOT / "copier.yml"
+
+Snapshot = dict[str, tuple[str, int, str]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point pytest-copie's ``--template`` at this repository wherever pytest runs from."""
+    template = Path(getattr(config.option, "template", None) or ".")
+    if not (template / "copier.yml").is_file():
+        config.option.template = str(REPO_ROOT)
+
+
+def snapshot(root: Path) -> Snapshot:
+    """Every path under ``root`` (hidden ones too) with its kind, size and mode."""
+    result: Snapshot = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            info = path.lstat()
+            kind = "dir" if stat.S_ISDIR(info.st_mode) else "file"
+            size = 0 if kind == "dir" else info.st_size
+            result[str(path.relative_to(root))] = (kind, size, oct(info.st_mode))
+    return result
+
+
+def copier_questions() -> list[str]:
+    """The question names in copier.yml, read independently of scaffold's own code."""
+    data = yaml.safe_load(COPIER_YML.read_text(encoding="utf-8"))
+    return [key for key in data if not key.startswith("_")]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty current directory for a CLI run."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+@pytest.fixture
+def no_git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """git with no user.name / user.email anywhere (HOME is an empty temporary directory)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    for name in (
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "EMAIL",
+        "GIT_CONFIG_SYSTEM",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return home
