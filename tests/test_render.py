@@ -181,7 +181,6 @@ RULES: list[Rule] = [
 PENDING: set[tuple[str, str]] = {
     # Admin UI: a later issue (DESIGN.md); switch on with the files' real names.
     ("fastapi", f"{PKG}/admin*"),
-    ("flask", f"{PKG}/admin*"),
 }
 
 

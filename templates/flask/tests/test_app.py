@@ -61,8 +61,13 @@ def test_openapi_documents_errors_in_the_shapes_sent(client: ApiClient) -> None:
     }
     unprocessable = create["responses"]["422"]["content"]["application/json"]["schema"]
     assert unprocessable == {"$ref": "#/components/schemas/HTTPValidationError"}
-    token = spec["paths"]["/api/v1/auth/token"]["post"]["requestBody"]["content"]
-    assert "application/x-www-form-urlencoded" in token
+    token = spec["paths"]["/api/v1/auth/token"]["post"]
+    assert "application/x-www-form-urlencoded" in token["requestBody"]["content"]
+    limited = token["responses"]["429"]
+    assert limited["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/HTTPError"
+    }
+    assert "Retry-After" in limited["headers"]
     [item_id] = spec["paths"]["/api/v1/items/{item_id}"]["parameters"]
     assert item_id["name"] == "item_id"
     assert item_id["schema"] == {"type": "integer"}
