@@ -1,0 +1,447 @@
+"""Render, install and serve each flavor of the template for the API contract suite.
+
+Every test in this package runs, over real HTTP, against the *production* server of a
+project rendered from the same answers once per flavor (``flask`` and ``fastapi``). The
+assertions never branch on the flavor: both must serve the identical API
+(/work/shared/API-CONTRACT.md).
+
+Login attempts are rate limited per client address (AUTH_RATE_LIMIT). Both servers
+listen on 127.0.0.1, and Linux routes all of 127.0.0.0/8 to the loopback interface, so
+every login a test makes goes out from its own source address (127.0.0.N): no test eats
+another's budget, whatever the order the tests run in. The rate-limit test itself gets a
+fresh server (fresh counters), and the fuzzer gets its own server and database with a
+limit it never reaches.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import itertools
+import os
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import copier
+import httpx
+import jwt
+import pytest
+import uv
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FLAVORS = ["flask", "fastapi"]
+PROJECT_SLUG = "contract-check"
+# The same answers for both flavors; only `framework` differs.
+ANSWERS: dict[str, Any] = {
+    "project_name": "Contract Check",
+    "database": "sqlite",
+    "admin": True,
+    "docker": False,
+    "ci": "none",
+}
+CONTRACT_RATE_LIMIT = "5/minute"
+RATE_LIMIT_ATTEMPTS = 5
+FUZZ_RATE_LIMIT = "10000/minute"
+INSTALL_TIMEOUT = 600.0
+COMMAND_TIMEOUT = 180.0
+STARTUP_TIMEOUT = 60.0
+TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 (a URL, not a password)
+
+# Fuzzed requests per flavor, filled in by test_fuzz.py, printed in the terminal summary.
+FUZZ_REQUESTS: collections.Counter[str] = collections.Counter()
+# Passed assert statements of test_contract.py, counted only with
+# `-o enable_assertion_pass_hook=true`
+# (pytest calls pytest_assertion_pass only then; delete a stale __pycache__ first).
+PASSED_ASSERTS: collections.Counter[str] = collections.Counter()
+
+
+def pytest_assertion_pass(item: pytest.Item, lineno: int, orig: str, expl: str) -> None:
+    # Only the contract tests' own asserts (schemathesis, a pytest plugin, has asserts
+    # rewritten too; they would swamp the count in the fuzz tests).
+    if item.path.name != "test_contract.py":
+        return
+    callspec = getattr(item, "callspec", None)
+    flavor = callspec.params.get("project", "?") if callspec is not None else "?"
+    PASSED_ASSERTS[str(flavor)] += 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if PASSED_ASSERTS:
+        counts = ", ".join(f"{flavor}: {n}" for flavor, n in sorted(PASSED_ASSERTS.items()))
+        terminalreporter.write_line(f"contract suite: passed assertions per flavor: {counts}")
+    if FUZZ_REQUESTS:
+        counts = ", ".join(f"{flavor}: {n}" for flavor, n in sorted(FUZZ_REQUESTS.items()))
+        terminalreporter.write_line(f"contract fuzzing: HTTP requests sent per flavor: {counts}")
+
+
+# --- users -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Credentials:
+    email: str
+    password: str
+    superuser: bool = False
+
+
+SUPERUSER = Credentials("admin@example.com", "Admin-pass-0001", superuser=True)
+USER = Credentials("user@example.com", "User-pass-0001")
+# Another normal user: neither owner nor superuser of USER's items.
+STRANGER = Credentials("stranger@example.com", USER.password)
+# Deactivated (directly in the database) by the tests that need it.
+INACTIVE = Credentials("inactive@example.com", USER.password)
+# Deleted (directly in the database) by the tests that need it.
+DOOMED = Credentials("doomed@example.com", USER.password)
+
+
+# --- processes -------------------------------------------------------------------------
+
+
+def base_env() -> dict[str, str]:
+    """The environment every command of the generated project runs in."""
+    env = dict(os.environ)
+    # The project has its own .venv; nothing of the caller's environment may leak in.
+    for name in (
+        "VIRTUAL_ENV",
+        "UV_PROJECT_ENVIRONMENT",
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "ENVIRONMENT",
+        "REDIS_URL",
+        "AUTH_RATE_LIMIT",
+        "CORS_ORIGINS",
+    ):
+        env.pop(name, None)
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env["NO_COLOR"] = "1"
+    return env
+
+
+@dataclass
+class Project:
+    flavor: str
+    path: Path
+    uv_bin: str
+
+    def run(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = COMMAND_TIMEOUT
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command in the project; fail the test with its output if it fails."""
+        cmd = [self.uv_bin, *args]
+        proc = subprocess.run(
+            cmd,
+            cwd=self.path,
+            env=env or base_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if proc.returncode != 0:
+            pytest.fail(
+                f"[{self.flavor}] `{' '.join(cmd)}` exited with {proc.returncode}\n"
+                f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}",
+                pytrace=False,
+            )
+        return proc
+
+    def database_env(self, database: Path, **extra: str) -> dict[str, str]:
+        env = base_env()
+        env["DATABASE_URL"] = f"sqlite:///{database}"
+        env.update(extra)
+        return env
+
+    def prepare_database(self, database: Path) -> None:
+        """Migrate a fresh SQLite database and create the test users.
+
+        The superuser and the normal user come from the management CLI; the other three
+        (stranger, inactive, doomed) are copies of the normal user's row with their own
+        e-mail (same password hash), which saves three slow CLI runs.
+        """
+        env = self.database_env(database)
+        self.run("run", "alembic", "upgrade", "head", env=env)
+        for user in (SUPERUSER, USER):
+            args = ["--email", user.email, "--password", user.password]
+            if user.superuser:
+                args.append("--superuser")
+            self.run("run", PROJECT_SLUG, "create-user", *args, env=env)
+        with contextlib.closing(sqlite3.connect(database)) as conn, conn:
+            for user in (STRANGER, INACTIVE, DOOMED):
+                conn.execute(
+                    "INSERT INTO users"
+                    " (email, hashed_password, is_active, is_superuser, created_at)"
+                    " SELECT ?, hashed_password, is_active, is_superuser, created_at"
+                    " FROM users WHERE email = ?",
+                    (user.email, USER.email),
+                )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def loopback_addresses() -> Iterator[str]:
+    """127.0.0.2, 127.0.0.3, ...: distinct client addresses for the rate limit."""
+    for a, b in itertools.product(range(0, 256), range(2, 255)):
+        yield f"127.0.{a}.{b}"
+
+
+@dataclass
+class Server:
+    """A running production server of one rendered project."""
+
+    project: Project
+    database: Path
+    secret_key: str
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    _addresses: Iterator[str] = field(default_factory=loopback_addresses)
+    _tokens: dict[str, str] = field(default_factory=dict)
+    _ids: dict[str, int] = field(default_factory=dict)
+    _clients: list[httpx.Client] = field(default_factory=list)
+
+    @property
+    def flavor(self) -> str:
+        return self.project.flavor
+
+    @property
+    def project_dir(self) -> Path:
+        return self.project.path
+
+    superuser = SUPERUSER
+    user = USER
+    stranger = STRANGER
+    inactive = INACTIVE
+    doomed = DOOMED
+
+    def output(self) -> str:
+        if not self.log_path.is_file():
+            return f"(no output: {self.log_path} is missing)"
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    # -- clients ---------------------------------------------------------------------
+
+    def client(self, *, fresh_address: bool = False, **kwargs: Any) -> httpx.Client:
+        """An HTTP client for this server, closed with the server.
+
+        ``fresh_address=True`` connects from a client address no other client used, so the
+        login rate limit starts from zero for it.
+        """
+        transport = None
+        if fresh_address:
+            transport = httpx.HTTPTransport(local_address=self.next_address())
+        client = httpx.Client(base_url=self.base_url, transport=transport, timeout=30.0, **kwargs)
+        self._clients.append(client)
+        return client
+
+    def next_address(self) -> str:
+        return next(self._addresses)
+
+    def login(self, email: str, password: str) -> httpx.Response:
+        """POST the token form from a fresh client address."""
+        with self.client(fresh_address=True) as client:
+            return client.post(TOKEN_URL, data={"username": email, "password": password})
+
+    def token(self, who: Credentials) -> str:
+        """A real access token for ``who``, obtained through the login endpoint (cached)."""
+        if who.email not in self._tokens:
+            response = self.login(who.email, who.password)
+            assert response.status_code == 200, (
+                f"[{self.flavor}] login as {who.email} failed: {response.status_code} "
+                f"{response.text}"
+            )
+            self._tokens[who.email] = response.json()["access_token"]
+        return self._tokens[who.email]
+
+    def auth(self, who: Credentials) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(who)}"}
+
+    def user_id(self, who: Credentials) -> int:
+        """The id of ``who``, read from the database the server uses."""
+        if who.email not in self._ids:
+            with contextlib.closing(sqlite3.connect(self.database)) as conn:
+                row = conn.execute("SELECT id FROM users WHERE email = ?", (who.email,)).fetchone()
+            assert row is not None, f"no user {who.email} in {self.database}"
+            self._ids[who.email] = int(row[0])
+        return self._ids[who.email]
+
+    def craft_token(
+        self,
+        sub: object,
+        *,
+        expires_in: timedelta = timedelta(minutes=30),
+        key: str | None = None,
+        **claims: Any,
+    ) -> str:
+        """An HS256 JWT signed with the server's SECRET_KEY (or ``key``)."""
+        now = datetime.now(UTC)
+        payload: dict[str, Any] = {"sub": sub, "iat": now, "exp": now + expires_in, **claims}
+        return jwt.encode(payload, key or self.secret_key, algorithm="HS256")
+
+    def execute_sql(self, statement: str, *params: object) -> None:
+        """Change the server's database behind its back (deactivate or delete users)."""
+        with contextlib.closing(sqlite3.connect(self.database)) as conn, conn:
+            conn.execute(statement, params)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def stop(self) -> None:
+        for client in self._clients:
+            client.close()
+        stop_process(self.process)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Terminate the server's process group (uv, the server, its workers); kill if needed."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
+    # Workers that outlived their master.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def start_server(project: Project, database: Path, *, rate_limit: str, name: str) -> Server:
+    """Start ``<slug> serve`` in production mode and wait until GET /health answers 200."""
+    port = free_port()
+    secret_key = secrets.token_hex(32)
+    env = project.database_env(
+        database, ENVIRONMENT="production", SECRET_KEY=secret_key, AUTH_RATE_LIMIT=rate_limit
+    )
+    log_path = project.path.parent / f"{name}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                project.uv_bin,
+                "run",
+                PROJECT_SLUG,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ],
+            cwd=project.path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            # Its own process group: stop_process() ends the server and all its workers.
+            start_new_session=True,
+        )
+    server = Server(
+        project=project,
+        database=database,
+        secret_key=secret_key,
+        base_url=f"http://127.0.0.1:{port}",
+        process=process,
+        log_path=log_path,
+    )
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    last_error = "no answer yet"
+    while True:
+        if process.poll() is not None:
+            pytest.fail(
+                f"[{project.flavor}] the server exited with {process.returncode} before "
+                f"GET /health answered.\n--- server output ---\n{server.output()}",
+                pytrace=False,
+            )
+        try:
+            response = httpx.get(f"{server.base_url}/health", timeout=5.0)
+        except httpx.HTTPError as exc:
+            last_error = repr(exc)
+        else:
+            if response.status_code == 200:
+                return server
+            last_error = f"{response.status_code} {response.text[:500]}"
+        if time.monotonic() > deadline:
+            stop_process(process)
+            pytest.fail(
+                f"[{project.flavor}] GET /health did not answer 200 within {STARTUP_TIMEOUT:.0f}s "
+                f"(last: {last_error}).\n--- server output ---\n{server.output()}",
+                pytrace=False,
+            )
+        time.sleep(0.25)
+
+
+# --- fixtures --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", params=FLAVORS, ids=FLAVORS)
+def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The template rendered (copier's Python API, the checkout at HEAD) and installed."""
+    flavor: str = request.param
+    root = tmp_path_factory.mktemp(f"contract-{flavor}")
+    dst = root / PROJECT_SLUG
+    copier.run_copy(
+        str(REPO_ROOT),
+        str(dst),
+        data={"framework": flavor, **ANSWERS},
+        defaults=True,
+        vcs_ref="HEAD",
+        quiet=True,
+    )
+    project = Project(flavor=flavor, path=dst, uv_bin=uv.find_uv_bin())
+    project.run("sync", timeout=INSTALL_TIMEOUT)
+    return project
+
+
+@pytest.fixture(scope="session")
+def database(project: Project) -> Path:
+    """A migrated database with the test users; the servers get copies of it."""
+    database = project.path.parent / "template.db"
+    project.prepare_database(database)
+    return database
+
+
+@pytest.fixture(scope="session")
+def server(project: Project, database: Path) -> Iterator[Server]:
+    """The production server the contract tests talk to (AUTH_RATE_LIMIT=5/minute)."""
+    database = shutil.copyfile(database, project.path.parent / "contract.db")
+    server = start_server(project, database, rate_limit=CONTRACT_RATE_LIMIT, name="contract")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh_server(server: Server) -> Iterator[Server]:
+    """A second server on the same project and database, with fresh rate-limit counters."""
+    fresh = start_server(
+        server.project, server.database, rate_limit=CONTRACT_RATE_LIMIT, name="fresh"
+    )
+    yield fresh
+    fresh.stop()
+
+
+@pytest.fixture(scope="session")
+def fuzz_server(project: Project, database: Path) -> Iterator[Server]:
+    """A server with its own database and a login limit the fuzzer never reaches."""
+    database = shutil.copyfile(database, project.path.parent / "fuzz.db")
+    server = start_server(project, database, rate_limit=FUZZ_RATE_LIMIT, name="fuzz")
+    yield server
+    server.stop()

@@ -1,0 +1,1123 @@
+"""The API contract (/work/shared/API-CONTRACT.md), over real HTTP, against both flavors.
+
+Every test runs once per flavor (the ``server`` fixture is parametrized); no assertion
+depends on the flavor. The WebSocket row is a later issue and not tested here.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import jwt
+import pytest
+
+from tests.contract.conftest import TOKEN_URL, Credentials, Server
+
+pytestmark = pytest.mark.contract
+
+ITEMS = "/api/v1/items"
+ME = "/api/v1/users/me"
+MAX_BODY = 1024 * 1024
+MAX_ID = 2**63 - 1
+UNKNOWN_ID = 987654321
+USER_KEYS = {"id", "email", "is_active", "is_superuser"}
+ITEM_KEYS = {"id", "name", "description", "price", "owner_id", "created_at", "updated_at"}
+PAGE_KEYS = {"items", "total", "limit", "offset"}
+NOT_AUTHENTICATED = "Not authenticated"
+BAD_CREDENTIALS = "Could not validate credentials"
+BAD_LOGIN = "Incorrect email or password"
+FORBIDDEN = "Not enough permissions"
+ITEM_NOT_FOUND = "Item not found"
+TOO_MANY_LOGINS = "Too many login attempts; try again later"
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def describe(response: httpx.Response) -> str:
+    """The request and what came back, for assertion messages."""
+    request = response.request
+    return (
+        f"{request.method} {request.url} -> {response.status_code} "
+        f"{response.headers.get('content-type')!r} {response.text[:600]!r}"
+    )
+
+
+def media_type(response: httpx.Response) -> str:
+    value: str = response.headers.get("content-type", "")
+    return value.split(";")[0].strip().lower()
+
+
+def json_body(response: httpx.Response) -> Any:
+    assert media_type(response) == "application/json", describe(response)
+    return response.json()
+
+
+def assert_status(response: httpx.Response, status: int) -> None:
+    assert response.status_code == status, describe(response)
+
+
+def assert_error(response: httpx.Response, status: int, detail: str) -> None:
+    """The error envelope: exactly {"detail": "<message>"}, as JSON."""
+    assert_status(response, status)
+    assert json_body(response) == {"detail": detail}, describe(response)
+
+
+def assert_unauthorized(response: httpx.Response, detail: str) -> None:
+    assert_error(response, 401, detail)
+    assert response.headers.get("www-authenticate", "").lower() == "bearer", describe(response)
+
+
+def assert_validation_error(
+    response: httpx.Response, location: str, field: str | int | None = None
+) -> None:
+    """422 in FastAPI's shape; one error at ``[location, field, ...]`` (or just ``[location]``)."""
+    assert_status(response, 422)
+    body = json_body(response)
+    assert set(body) == {"detail"}, describe(response)
+    errors = body["detail"]
+    assert isinstance(errors, list), describe(response)
+    assert errors, describe(response)
+    for error in errors:
+        assert isinstance(error, dict), describe(response)
+        assert {"loc", "msg", "type"} <= set(error), describe(response)
+        assert isinstance(error["loc"], list), describe(response)
+        assert error["loc"], describe(response)
+        assert error["loc"][0] in ("body", "query", "path"), describe(response)
+        assert isinstance(error["msg"], str), describe(response)
+        assert isinstance(error["type"], str), describe(response)
+    expected = [location] if field is None else [location, field]
+    assert any(error["loc"][: len(expected)] == expected for error in errors), (
+        f"no error at {expected}: {describe(response)}"
+    )
+
+
+def assert_never_server_error(response: httpx.Response) -> None:
+    """Whatever the input: no 5xx, and the answer is JSON, never an HTML error page."""
+    assert response.status_code < 500, describe(response)
+    body = json_body(response)
+    if response.status_code >= 400:
+        assert "detail" in body, describe(response)
+
+
+def assert_timestamp(value: object) -> datetime:
+    assert isinstance(value, str), value
+    parsed = datetime.fromisoformat(value)
+    assert parsed.utcoffset() == timedelta(0), value
+    assert value.endswith("+00:00"), value
+    return parsed
+
+
+def assert_user(body: object, expected: dict[str, Any]) -> None:
+    assert isinstance(body, dict), body
+    assert set(body) == USER_KEYS, body
+    assert body == expected
+    assert not any("password" in key or "hash" in key for key in body), body
+
+
+def assert_item(body: object) -> dict[str, Any]:
+    """An Item response: exactly the seven fields, with their types."""
+    assert isinstance(body, dict), body
+    assert set(body) == ITEM_KEYS, body
+    assert isinstance(body["id"], int), body
+    assert not isinstance(body["id"], bool), body
+    assert isinstance(body["name"], str), body
+    assert body["description"] is None or isinstance(body["description"], str), body
+    assert isinstance(body["price"], int | float), body
+    assert not isinstance(body["price"], bool), body
+    assert isinstance(body["owner_id"], int), body
+    created = assert_timestamp(body["created_at"])
+    updated = assert_timestamp(body["updated_at"])
+    assert updated >= created, body
+    return body
+
+
+def create_item(server: Server, who: Credentials, **fields: Any) -> dict[str, Any]:
+    payload = {"name": "widget", "price": 9.5, **fields}
+    response = server.client().post(ITEMS, json=payload, headers=server.auth(who))
+    assert_status(response, 201)
+    return assert_item(response.json())
+
+
+def all_items(client: httpx.Client) -> tuple[list[dict[str, Any]], int]:
+    """Every item, page by page (limit 100), and the total the first page reported."""
+    first = client.get(ITEMS, params={"limit": 100, "offset": 0})
+    assert_status(first, 200)
+    total = first.json()["total"]
+    items = list(first.json()["items"])
+    while len(items) < total:
+        page = client.get(ITEMS, params={"limit": 100, "offset": len(items)})
+        assert_status(page, 200)
+        assert page.json()["items"], describe(page)
+        items.extend(page.json()["items"])
+    return items, total
+
+
+@pytest.fixture
+def client(server: Server) -> httpx.Client:
+    """A client from 127.0.0.1 that never logs in."""
+    return server.client()
+
+
+@pytest.fixture
+def user_item(server: Server) -> dict[str, Any]:
+    """A fresh item owned by the normal user."""
+    return create_item(server, server.user, name="owned by user", description="d")
+
+
+@pytest.fixture
+def inactive_token(server: Server) -> str:
+    """A token obtained while the INACTIVE user was active; the user is deactivated after."""
+    token = server.token(server.inactive)  # cached after the first login
+    server.execute_sql("UPDATE users SET is_active = 0 WHERE email = ?", server.inactive.email)
+    return token
+
+
+@pytest.fixture
+def deleted_token(server: Server) -> str:
+    """A token of the DOOMED user, who is then deleted from the database."""
+    token = server.token(server.doomed)  # cached after the first login
+    server.execute_sql("DELETE FROM users WHERE email = ?", server.doomed.email)
+    return token
+
+
+# --- health and cross-cutting ------------------------------------------------------------
+
+
+def test_health(client: httpx.Client) -> None:
+    response = client.get("/health")
+    assert_status(response, 200)
+    assert json_body(response) == {"status": "ok", "database": "ok"}
+
+
+def test_request_id_is_echoed_or_generated(client: httpx.Client) -> None:
+    echoed = client.get("/health", headers={"X-Request-ID": "contract-test-42"})
+    assert echoed.headers.get("x-request-id") == "contract-test-42", describe(echoed)
+    generated = client.get("/api/v1/does-not-exist")
+    assert generated.headers.get("x-request-id"), describe(generated)
+
+
+def test_unknown_route_is_json_404(client: httpx.Client) -> None:
+    assert_error(client.get("/api/v1/does-not-exist"), 404, "Not Found")
+    assert_error(client.post("/nowhere", json={}), 404, "Not Found")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("DELETE", "/health"), ("PUT", f"{ITEMS}/1"), ("GET", TOKEN_URL), ("PATCH", ITEMS)],
+)
+def test_wrong_method_is_json_405(client: httpx.Client, method: str, path: str) -> None:
+    assert_error(client.request(method, path), 405, "Method Not Allowed")
+
+
+# --- POST /api/v1/auth/token --------------------------------------------------------------
+
+
+def test_token_success(server: Server) -> None:
+    response = server.login(server.user.email, server.user.password)
+    assert_status(response, 200)
+    body = json_body(response)
+    assert set(body) == {"access_token", "token_type"}, body
+    assert body["token_type"] == "bearer"  # noqa: S105
+    assert jwt.get_unverified_header(body["access_token"])["alg"] == "HS256"
+    claims = jwt.decode(
+        body["access_token"],
+        server.secret_key,
+        algorithms=["HS256"],
+        options={"require": ["sub", "exp"]},
+    )
+    assert int(claims["sub"]) == server.user_id(server.user)
+    me = server.client().get(ME, headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert_status(me, 200)
+
+
+def test_token_failures_have_one_body(server: Server, inactive_token: str) -> None:
+    """Wrong password, unknown e-mail and inactive user are indistinguishable."""
+    wrong_password = server.login(server.user.email, "not-the-password")
+    unknown_user = server.login("nobody-here@example.com", server.user.password)
+    inactive_user = server.login(server.inactive.email, server.inactive.password)
+    for response in (wrong_password, unknown_user, inactive_user):
+        assert_error(response, 401, BAD_LOGIN)
+    assert wrong_password.content == unknown_user.content == inactive_user.content
+
+
+@pytest.mark.parametrize(
+    ("form", "missing"),
+    [
+        ({"password": "x"}, "username"),
+        ({"username": "user@example.com"}, "password"),
+        ({}, "username"),
+    ],
+    ids=["no-username", "no-password", "empty-form"],
+)
+def test_token_missing_field_is_422(server: Server, form: dict[str, str], missing: str) -> None:
+    response = server.client(fresh_address=True).post(TOKEN_URL, data=form)
+    assert_validation_error(response, "body", missing)
+
+
+def test_token_json_instead_of_form_is_422(server: Server) -> None:
+    client = server.client(fresh_address=True)
+    response = client.post(TOKEN_URL, json={"username": "user@example.com", "password": "x"})
+    assert_validation_error(response, "body")
+
+
+# --- GET /api/v1/users/me -----------------------------------------------------------------
+
+
+def test_users_me(server: Server) -> None:
+    client = server.client()
+    for who in (server.user, server.superuser):
+        response = client.get(ME, headers=server.auth(who))
+        assert_status(response, 200)
+        assert_user(
+            json_body(response),
+            {
+                "id": server.user_id(who),
+                "email": who.email,
+                "is_active": True,
+                "is_superuser": who.superuser,
+            },
+        )
+        assert "argon2" not in response.text
+
+
+PROTECTED = [
+    ("GET", ME),
+    ("POST", ITEMS),
+    ("PATCH", f"{ITEMS}/{UNKNOWN_ID}"),
+    ("DELETE", f"{ITEMS}/{UNKNOWN_ID}"),
+]
+PROTECTED_IDS = [f"{method} {path}" for method, path in PROTECTED]
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED, ids=PROTECTED_IDS)
+def test_missing_token_is_401(client: httpx.Client, method: str, path: str) -> None:
+    body = {"name": "x", "price": 1} if method in ("POST", "PATCH") else None
+    assert_unauthorized(client.request(method, path, json=body), NOT_AUTHENTICATED)
+
+
+@pytest.mark.parametrize(
+    "authorization", ["Basic dXNlcjpwYXNz", "Token abc"], ids=["basic", "token"]
+)
+def test_non_bearer_authorization_is_401(client: httpx.Client, authorization: str) -> None:
+    assert_unauthorized(client.get(ME, headers={"Authorization": authorization}), NOT_AUTHENTICATED)
+
+
+def _tampered_signature(server: Server) -> str:
+    header, payload, signature = server.token(server.user).split(".")
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+    return f"{header}.{payload}.{flipped}"
+
+
+def _tampered_payload(server: Server) -> str:
+    """The normal user's real signature on a payload that names the superuser."""
+    header, _, signature = server.token(server.user).split(".")
+    forged = server.craft_token(str(server.user_id(server.superuser))).split(".")[1]
+    return f"{header}.{forged}.{signature}"
+
+
+BAD_TOKENS: dict[str, Callable[[Server], str]] = {
+    "expired": lambda s: s.craft_token(str(s.user_id(s.user)), expires_in=timedelta(minutes=-5)),
+    "tampered-signature": _tampered_signature,
+    "tampered-payload": _tampered_payload,
+    "wrong-key": lambda s: s.craft_token(str(s.user_id(s.user)), key="not-the-server-key" * 3),
+    "alg-none": lambda s: jwt.encode(
+        {"sub": str(s.user_id(s.user)), "exp": datetime.now().timestamp() + 600},
+        key=None,
+        algorithm="none",
+    ),
+    "no-exp": lambda s: jwt.encode({"sub": str(s.user_id(s.user))}, s.secret_key, "HS256"),
+    "no-sub": lambda s: jwt.encode(
+        {"exp": datetime.now().timestamp() + 600}, s.secret_key, "HS256"
+    ),
+    "non-numeric-sub": lambda s: s.craft_token("user@example.com"),
+    "unknown-user": lambda s: s.craft_token(str(UNKNOWN_ID)),
+    "huge-sub": lambda s: s.craft_token(str(2**70)),
+    "garbage": lambda s: "not.a.jwt",
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_TOKENS))
+def test_bad_token_is_401(server: Server, kind: str) -> None:
+    token = BAD_TOKENS[kind](server)
+    response = server.client().get(ME, headers={"Authorization": f"Bearer {token}"})
+    assert_unauthorized(response, BAD_CREDENTIALS)
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED, ids=PROTECTED_IDS)
+def test_expired_token_is_401_everywhere(server: Server, method: str, path: str) -> None:
+    token = server.craft_token(str(server.user_id(server.user)), expires_in=timedelta(seconds=-1))
+    body = {"name": "x", "price": 1} if method in ("POST", "PATCH") else None
+    response = server.client().request(
+        method, path, json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert_unauthorized(response, BAD_CREDENTIALS)
+
+
+def test_token_of_deleted_user_is_401(server: Server, deleted_token: str) -> None:
+    response = server.client().get(ME, headers={"Authorization": f"Bearer {deleted_token}"})
+    assert_unauthorized(response, BAD_CREDENTIALS)
+
+
+def test_token_of_inactive_user_is_401(server: Server, inactive_token: str) -> None:
+    headers = {"Authorization": f"Bearer {inactive_token}"}
+    client = server.client()
+    assert_unauthorized(client.get(ME, headers=headers), BAD_CREDENTIALS)
+    created = client.post(ITEMS, json={"name": "x", "price": 1}, headers=headers)
+    assert_unauthorized(created, BAD_CREDENTIALS)
+
+
+def test_crafted_token_with_the_server_key_is_accepted(server: Server) -> None:
+    """The contract's token format (HS256, sub = user id, exp) is all a server checks."""
+    token = server.craft_token(str(server.user_id(server.user)))
+    response = server.client().get(ME, headers={"Authorization": f"Bearer {token}"})
+    assert_status(response, 200)
+    assert json_body(response)["email"] == server.user.email
+
+
+# --- GET /api/v1/items --------------------------------------------------------------------
+
+
+def test_items_list_defaults(client: httpx.Client, user_item: dict[str, Any]) -> None:
+    response = client.get(ITEMS)
+    assert_status(response, 200)
+    body = json_body(response)
+    assert set(body) == PAGE_KEYS, body
+    assert body["limit"] == 20
+    assert body["offset"] == 0
+    assert isinstance(body["total"], int)
+    assert body["total"] >= 1
+    assert len(body["items"]) == min(20, body["total"])
+    for item in body["items"]:
+        assert_item(item)
+
+
+def test_items_list_pagination_and_order(server: Server, client: httpx.Client) -> None:
+    created = [create_item(server, server.user, name=f"page-{n}", price=n) for n in range(3)]
+    items, total = all_items(client)
+    ids = [item["id"] for item in items]
+    assert len(items) == total
+    assert ids == sorted(ids), "items are not ordered by id"
+    assert len(set(ids)) == len(ids)
+    for item in created:
+        assert item in items
+    windows = [(1, 0), (2, 1), (3, total - 3), (2, total - 1), (5, total), (100, total + 10)]
+    for limit, offset in windows:
+        response = client.get(ITEMS, params={"limit": limit, "offset": offset})
+        assert_status(response, 200)
+        assert response.json() == {
+            "items": items[offset : offset + limit],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        }, describe(response)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": 1}, {"limit": 100}, {"offset": 0}, {"offset": 2147483647}],
+    ids=["limit-1", "limit-100", "offset-0", "offset-max"],
+)
+def test_items_list_bounds_accepted(client: httpx.Client, params: dict[str, int]) -> None:
+    response = client.get(ITEMS, params=params)
+    assert_status(response, 200)
+    body = json_body(response)
+    assert body["limit"] == params.get("limit", 20)
+    assert body["offset"] == params.get("offset", 0)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "101"}, "limit"),
+        ({"limit": "-1"}, "limit"),
+        ({"limit": "abc"}, "limit"),
+        ({"limit": "2.5"}, "limit"),
+        ({"limit": ""}, "limit"),
+        ({"offset": "-1"}, "offset"),
+        ({"offset": "x"}, "offset"),
+        ({"offset": "2147483648"}, "offset"),
+        ({"offset": "99999999999999999999999"}, "offset"),
+    ],
+    ids=lambda v: json.dumps(v) if isinstance(v, dict) else str(v),
+)
+def test_items_list_bad_params_are_422(
+    client: httpx.Client, params: dict[str, str], field: str
+) -> None:
+    assert_validation_error(client.get(ITEMS, params=params), "query", field)
+
+
+# --- POST /api/v1/items -------------------------------------------------------------------
+
+
+def test_create_item(server: Server) -> None:
+    client = server.client()
+    payload = {"name": "Contract widget", "description": "made by the contract", "price": 12.25}
+    response = client.post(ITEMS, json=payload, headers=server.auth(server.user))
+    assert_status(response, 201)
+    item = assert_item(json_body(response))
+    assert {key: item[key] for key in payload} == payload
+    assert item["owner_id"] == server.user_id(server.user)
+    location = response.headers.get("location")
+    assert location, describe(response)
+    # A relative reference or an absolute URL: either resolves to the item's URL.
+    assert urljoin(f"{server.base_url}{ITEMS}", location) == (
+        f"{server.base_url}{ITEMS}/{item['id']}"
+    ), location
+    fetched = client.get(location)
+    assert_status(fetched, 200)
+    assert fetched.json() == item
+
+
+def test_create_item_minimal_and_boundaries(server: Server) -> None:
+    minimal = create_item(server, server.user, name="n", price=0)
+    assert minimal["description"] is None
+    assert minimal["price"] == 0
+    longest = create_item(server, server.superuser, name="x" * 100, description="d" * 1000)
+    assert len(longest["name"]) == 100
+    assert len(longest["description"]) == 1000
+    assert longest["owner_id"] == server.user_id(server.superuser)
+    explicit_null = create_item(server, server.user, description=None)
+    assert explicit_null["description"] is None
+
+
+BAD_ITEMS: list[tuple[str, object, str | None]] = [
+    ("missing-name", {"price": 1}, "name"),
+    ("empty-name", {"name": "", "price": 1}, "name"),
+    ("long-name", {"name": "x" * 101, "price": 1}, "name"),
+    ("null-name", {"name": None, "price": 1}, "name"),
+    ("number-name", {"name": 5, "price": 1}, "name"),
+    ("missing-price", {"name": "x"}, "price"),
+    ("negative-price", {"name": "x", "price": -0.01}, "price"),
+    ("null-price", {"name": "x", "price": None}, "price"),
+    ("text-price", {"name": "x", "price": "cheap"}, "price"),
+    ("bool-price", {"name": "x", "price": True}, "price"),
+    ("long-description", {"name": "x", "price": 1, "description": "d" * 1001}, "description"),
+    ("unknown-field", {"name": "x", "price": 1, "owner_id": 1}, "owner_id"),
+    ("list-body", [{"name": "x", "price": 1}], None),
+    ("string-body", "name", None),
+    ("null-body", None, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [(payload, field) for _, payload, field in BAD_ITEMS],
+    ids=[name for name, _, _ in BAD_ITEMS],
+)
+def test_create_item_invalid_is_422(server: Server, payload: object, field: str | None) -> None:
+    headers = {**server.auth(server.user), "Content-Type": "application/json"}
+    response = server.client().post(ITEMS, content=json.dumps(payload), headers=headers)
+    assert_validation_error(response, "body", field)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"name": "x", "price": NaN}',
+        '{"name": "x", "price": Infinity}',
+        '{"name": "x", "price": -Infinity}',
+        '{"name": "x", "price": 1e999}',
+    ],
+    ids=["nan", "infinity", "minus-infinity", "overflow"],
+)
+def test_create_item_non_finite_price_is_422(server: Server, raw: str) -> None:
+    headers = {**server.auth(server.user), "Content-Type": "application/json"}
+    response = server.client().post(ITEMS, content=raw, headers=headers)
+    assert_validation_error(response, "body")
+
+
+# --- GET /api/v1/items/{item_id} ----------------------------------------------------------
+
+
+def test_get_item(client: httpx.Client, user_item: dict[str, Any]) -> None:
+    response = client.get(f"{ITEMS}/{user_item['id']}")
+    assert_status(response, 200)
+    assert assert_item(json_body(response)) == user_item
+
+
+@pytest.mark.parametrize(
+    "item_id", [str(UNKNOWN_ID), "0", "-1", str(MAX_ID), str(MAX_ID + 1), str(2**100)]
+)
+def test_get_unknown_item_is_404(client: httpx.Client, item_id: str) -> None:
+    assert_error(client.get(f"{ITEMS}/{item_id}"), 404, ITEM_NOT_FOUND)
+
+
+@pytest.mark.parametrize("item_id", ["abc", "1.5", "1e3", "0x10", "%20", "1_0"])
+def test_get_non_integer_item_id_is_422(client: httpx.Client, item_id: str) -> None:
+    assert_validation_error(client.get(f"{ITEMS}/{item_id}"), "path", "item_id")
+
+
+# --- PATCH /api/v1/items/{item_id} --------------------------------------------------------
+
+
+def test_patch_by_owner(server: Server, user_item: dict[str, Any]) -> None:
+    url = f"{ITEMS}/{user_item['id']}"
+    response = server.client().patch(
+        url, json={"name": "renamed"}, headers=server.auth(server.user)
+    )
+    assert_status(response, 200)
+    patched = assert_item(json_body(response))
+    unchanged = {k: v for k, v in user_item.items() if k not in ("name", "updated_at")}
+    assert {k: v for k, v in patched.items() if k not in ("name", "updated_at")} == unchanged
+    assert patched["name"] == "renamed"
+    assert datetime.fromisoformat(patched["updated_at"]) >= datetime.fromisoformat(
+        user_item["updated_at"]
+    )
+    assert server.client().get(url).json() == patched
+
+
+def test_patch_every_field_and_null_description(server: Server, user_item: dict[str, Any]) -> None:
+    url = f"{ITEMS}/{user_item['id']}"
+    headers = server.auth(server.user)
+    client = server.client()
+    response = client.patch(
+        url, json={"name": "all", "description": "new", "price": 0.5}, headers=headers
+    )
+    assert_status(response, 200)
+    assert {k: response.json()[k] for k in ("name", "description", "price")} == {
+        "name": "all",
+        "description": "new",
+        "price": 0.5,
+    }
+    cleared = client.patch(url, json={"description": None}, headers=headers)
+    assert_status(cleared, 200)
+    assert cleared.json()["description"] is None
+    assert cleared.json()["name"] == "all"
+    empty = client.patch(url, json={}, headers=headers)
+    assert_status(empty, 200)
+    assert {k: v for k, v in empty.json().items() if k != "updated_at"} == {
+        k: v for k, v in cleared.json().items() if k != "updated_at"
+    }
+
+
+def test_patch_by_superuser(server: Server, user_item: dict[str, Any]) -> None:
+    response = server.client().patch(
+        f"{ITEMS}/{user_item['id']}", json={"price": 1.5}, headers=server.auth(server.superuser)
+    )
+    assert_status(response, 200)
+    assert assert_item(json_body(response))["price"] == 1.5
+    # The owner stays the owner.
+    assert response.json()["owner_id"] == user_item["owner_id"]
+
+
+def test_patch_by_stranger_is_403(server: Server, user_item: dict[str, Any]) -> None:
+    url = f"{ITEMS}/{user_item['id']}"
+    response = server.client().patch(
+        url, json={"name": "mine now"}, headers=server.auth(server.stranger)
+    )
+    assert_error(response, 403, FORBIDDEN)
+    assert server.client().get(url).json() == user_item
+
+
+def test_patch_unknown_item_is_404(server: Server) -> None:
+    for item_id in (UNKNOWN_ID, 0, MAX_ID + 1):
+        response = server.client().patch(
+            f"{ITEMS}/{item_id}", json={"name": "x"}, headers=server.auth(server.user)
+        )
+        assert_error(response, 404, ITEM_NOT_FOUND)
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"name": None}, "name"),
+        ({"price": None}, "price"),
+        ({"name": ""}, "name"),
+        ({"price": -1}, "price"),
+        ({"price": True}, "price"),
+        ({"description": "d" * 1001}, "description"),
+        ({"owner_id": 1}, "owner_id"),
+        ({"id": 5}, "id"),
+    ],
+    ids=[
+        "null-name",
+        "null-price",
+        "empty-name",
+        "negative-price",
+        "bool-price",
+        "long-description",
+        "owner_id",
+        "id",
+    ],
+)
+def test_patch_invalid_is_422(
+    server: Server, user_item: dict[str, Any], payload: dict[str, Any], field: str
+) -> None:
+    url = f"{ITEMS}/{user_item['id']}"
+    response = server.client().patch(url, json=payload, headers=server.auth(server.user))
+    assert_validation_error(response, "body", field)
+    assert server.client().get(url).json() == user_item
+
+
+def test_patch_non_integer_id_is_422(server: Server) -> None:
+    response = server.client().patch(
+        f"{ITEMS}/abc", json={"name": "x"}, headers=server.auth(server.user)
+    )
+    assert_validation_error(response, "path", "item_id")
+
+
+# --- DELETE /api/v1/items/{item_id} -------------------------------------------------------
+
+
+def test_delete_by_owner(server: Server, user_item: dict[str, Any]) -> None:
+    url = f"{ITEMS}/{user_item['id']}"
+    client = server.client()
+    response = client.delete(url, headers=server.auth(server.user))
+    assert_status(response, 204)
+    assert response.content == b""
+    assert_error(client.get(url), 404, ITEM_NOT_FOUND)
+    assert_error(client.delete(url, headers=server.auth(server.user)), 404, ITEM_NOT_FOUND)
+
+
+def test_delete_by_superuser(server: Server, user_item: dict[str, Any]) -> None:
+    url = f"{ITEMS}/{user_item['id']}"
+    response = server.client().delete(url, headers=server.auth(server.superuser))
+    assert_status(response, 204)
+    assert response.content == b""
+    assert_error(server.client().get(url), 404, ITEM_NOT_FOUND)
+
+
+def test_delete_by_stranger_is_403(server: Server, user_item: dict[str, Any]) -> None:
+    url = f"{ITEMS}/{user_item['id']}"
+    response = server.client().delete(url, headers=server.auth(server.stranger))
+    assert_error(response, 403, FORBIDDEN)
+    assert server.client().get(url).json() == user_item
+
+
+def test_delete_without_token_keeps_the_item(server: Server, user_item: dict[str, Any]) -> None:
+    url = f"{ITEMS}/{user_item['id']}"
+    assert_unauthorized(server.client().delete(url), NOT_AUTHENTICATED)
+    assert_status(server.client().get(url), 200)
+
+
+def test_delete_non_integer_id_is_422(server: Server) -> None:
+    response = server.client().delete(f"{ITEMS}/abc", headers=server.auth(server.user))
+    assert_validation_error(response, "path", "item_id")
+
+
+# --- malformed input ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        ('{"name": "x", "price": ', "application/json"),
+        ("not json at all", "application/json"),
+        ('{"name": "x", "price": 1}', "text/plain"),
+        ("name=x&price=1", "application/x-www-form-urlencoded"),
+        ('{"name": "x", "price": 1}', "application/xml"),
+        ("", "application/json"),
+        (b"\xff\xfe\x00garbage", "application/json"),
+        (b'{"name": "caf\xe9", "price": 1}', "application/json"),
+        ("[" * 100_000, "application/json"),
+    ],
+    ids=[
+        "truncated-json",
+        "not-json",
+        "text-plain",
+        "form",
+        "xml",
+        "empty",
+        "binary",
+        "latin-1",
+        "deeply-nested",
+    ],
+)
+def test_malformed_body_is_422(server: Server, content: str | bytes, content_type: str) -> None:
+    headers = {**server.auth(server.user), "Content-Type": content_type}
+    response = server.client().post(ITEMS, content=content, headers=headers)
+    assert_validation_error(response, "body")
+
+
+def test_missing_token_with_a_bad_body_is_refused_either_way(client: httpx.Client) -> None:
+    """Without a token a well-formed invalid body is a 401; a malformed one a 401 or a 422.
+
+    The contract does not rank the two errors: FastAPI parses the JSON before it runs any
+    dependency (authentication included), Flask authenticates first. Neither creates anything.
+    """
+    headers = {"Content-Type": "application/json"}
+    assert_unauthorized(client.post(ITEMS, json={"name": ""}), NOT_AUTHENTICATED)
+    response = client.post(ITEMS, content='{"name": ', headers=headers)
+    assert response.status_code in (401, 422), response.text
+    assert "detail" in response.json()
+
+
+def test_missing_content_type_is_422(server: Server) -> None:
+    client = server.client()
+    request = client.build_request(
+        "POST", ITEMS, content=b'{"name": "x", "price": 1}', headers=server.auth(server.user)
+    )
+    assert "content-type" not in request.headers
+    response = client.send(request)
+    assert_validation_error(response, "body")
+
+
+def _big_body() -> bytes:
+    padding = "x" * (MAX_BODY + 1024)
+    return json.dumps({"name": "big", "price": 1, "description": padding}).encode()
+
+
+def test_body_over_1_mib_is_413(server: Server) -> None:
+    headers = {**server.auth(server.user), "Content-Type": "application/json"}
+    response = server.client().post(ITEMS, content=_big_body(), headers=headers)
+    assert_error(response, 413, "Request body too large")
+
+
+def _chunks(body: bytes) -> Iterator[bytes]:
+    """A body httpx sends with Transfer-Encoding: chunked (no Content-Length)."""
+    for start in range(0, len(body), 64 * 1024):
+        yield body[start : start + 64 * 1024]
+
+
+def test_chunked_body_is_accepted(server: Server) -> None:
+    headers = {**server.auth(server.user), "Content-Type": "application/json"}
+    body = json.dumps({"name": "chunked", "price": 2}).encode()
+    response = server.client().post(ITEMS, content=_chunks(body), headers=headers)
+    assert "content-length" not in response.request.headers
+    assert_status(response, 201)
+    assert assert_item(response.json())["name"] == "chunked"
+
+
+def test_chunked_body_over_1_mib_is_413(server: Server) -> None:
+    """No Content-Length: the limit must hold for a streamed body too."""
+    headers = {**server.auth(server.user), "Content-Type": "application/json"}
+    response = server.client().post(ITEMS, content=_chunks(_big_body()), headers=headers)
+    assert "content-length" not in response.request.headers
+    assert_error(response, 413, "Request body too large")
+
+
+def test_login_form_over_1_mib_is_413(server: Server) -> None:
+    client = server.client(fresh_address=True)
+    response = client.post(TOKEN_URL, data={"username": "x" * (MAX_BODY + 10), "password": "x"})
+    assert_error(response, 413, "Request body too large")
+
+
+HOSTILE: list[tuple[str, str, dict[str, Any]]] = [
+    ("GET", f"{ITEMS}?limit=1e10", {}),
+    ("GET", f"{ITEMS}?limit=1&limit=2", {}),
+    ("GET", f"{ITEMS}?offset=%00", {}),
+    ("GET", f"{ITEMS}/%00", {}),
+    ("GET", f"{ITEMS}/{'9' * 400}", {}),
+    ("GET", f"{ITEMS}/%F0%9F%92%A9", {}),
+    ("POST", ITEMS, {"json": {"name": {"nested": [1, 2]}, "price": [1]}}),
+    ("POST", ITEMS, {"json": {"name": "x", "price": 10**400}}),
+    ("POST", ITEMS, {"json": {"name": "\u0000\ud7ff", "price": 1}}),
+    ("POST", ITEMS, {"content": "[" * 100000, "headers": {"Content-Type": "application/json"}}),
+    ("PATCH", f"{ITEMS}/1", {"content": "null", "headers": {"Content-Type": "application/json"}}),
+    ("PATCH", f"{ITEMS}/1", {"json": [1, 2, 3]}),
+    ("POST", TOKEN_URL, {"data": {"username": "\x00", "password": "\x00"}}),
+    (
+        "POST",
+        TOKEN_URL,
+        {
+            "content": b"\xff\xfe=\xff",
+            "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+        },
+    ),
+    (
+        "POST",
+        TOKEN_URL,
+        {"content": "--x\r\n", "headers": {"Content-Type": "multipart/form-data; boundary=x"}},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    HOSTILE,
+    ids=[f"{m} {p[:40]} {i}" for i, (m, p, _) in enumerate(HOSTILE)],
+)
+def test_hostile_input_never_5xx(
+    server: Server, method: str, path: str, kwargs: dict[str, Any]
+) -> None:
+    kwargs = dict(kwargs)  # the parameter is shared by both flavors' runs
+    headers = {**server.auth(server.user), **kwargs.pop("headers", {})}
+    response = server.client(fresh_address=True).request(method, path, headers=headers, **kwargs)
+    assert_never_server_error(response)
+
+
+# --- OpenAPI and docs ---------------------------------------------------------------------
+
+CONTRACT_OPERATIONS = {
+    ("/health", "get"): False,
+    ("/api/v1/auth/token", "post"): False,
+    ("/api/v1/users/me", "get"): True,
+    ("/api/v1/items", "get"): False,
+    ("/api/v1/items", "post"): True,
+    ("/api/v1/items/{item_id}", "get"): False,
+    ("/api/v1/items/{item_id}", "patch"): True,
+    ("/api/v1/items/{item_id}", "delete"): True,
+}
+
+
+def resolve(spec: dict[str, Any], node: Any) -> Any:
+    """Follow local $refs (#/components/...)."""
+    seen = 0
+    while isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"]
+        assert ref.startswith("#/"), ref
+        node = spec
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        seen += 1
+        assert seen < 20, f"$ref loop at {ref}"
+    return node
+
+
+def success_schema(spec: dict[str, Any], path: str, method: str, status: str) -> dict[str, Any]:
+    response = resolve(spec, spec["paths"][path][method]["responses"][status])
+    schema = resolve(spec, response["content"]["application/json"]["schema"])
+    assert isinstance(schema, dict)
+    return schema
+
+
+@pytest.fixture
+def openapi(client: httpx.Client) -> dict[str, Any]:
+    response = client.get("/openapi.json")
+    assert_status(response, 200)
+    spec = json_body(response)
+    assert isinstance(spec, dict)
+    return spec
+
+
+def test_openapi_document(openapi: dict[str, Any]) -> None:
+    assert str(openapi["openapi"]).startswith("3."), openapi["openapi"]
+    assert openapi["info"]["title"]
+    assert openapi["info"]["version"]
+    for path, method in CONTRACT_OPERATIONS:
+        assert method in openapi["paths"].get(path, {}), f"{method.upper()} {path} missing"
+    schemas = openapi["components"]["schemas"]
+    assert schemas
+    item_id = [
+        p
+        for p in openapi["paths"]["/api/v1/items/{item_id}"]["get"].get("parameters", [])
+        + openapi["paths"]["/api/v1/items/{item_id}"].get("parameters", [])
+        if resolve(openapi, p)["name"] == "item_id"
+    ]
+    assert item_id, "the item_id path parameter is not described"
+    limit_names = {
+        resolve(openapi, p)["name"]
+        for p in openapi["paths"]["/api/v1/items"]["get"].get("parameters", [])
+    }
+    assert {"limit", "offset"} <= limit_names
+
+
+def test_openapi_shapes(openapi: dict[str, Any]) -> None:
+    user = success_schema(openapi, "/api/v1/users/me", "get", "200")
+    assert set(user["properties"]) == USER_KEYS
+    item = success_schema(openapi, "/api/v1/items/{item_id}", "get", "200")
+    assert set(item["properties"]) == ITEM_KEYS
+    created = success_schema(openapi, "/api/v1/items", "post", "201")
+    assert set(created["properties"]) == ITEM_KEYS
+    page = success_schema(openapi, "/api/v1/items", "get", "200")
+    assert set(page["properties"]) == PAGE_KEYS
+    token = success_schema(openapi, "/api/v1/auth/token", "post", "200")
+    assert {"access_token", "token_type"} <= set(token["properties"])
+    body = openapi["paths"]["/api/v1/auth/token"]["post"]["requestBody"]["content"]
+    form = resolve(openapi, body["application/x-www-form-urlencoded"]["schema"])
+    assert {"username", "password"} <= set(form["properties"])
+    create_body = openapi["paths"]["/api/v1/items"]["post"]["requestBody"]["content"]
+    create_schema = resolve(openapi, create_body["application/json"]["schema"])
+    assert set(create_schema["properties"]) == {"name", "description", "price"}
+    assert {"name", "price"} <= set(create_schema.get("required", []))
+    assert "204" in openapi["paths"]["/api/v1/items/{item_id}"]["delete"]["responses"]
+    assert "password" not in json.dumps(user)
+
+
+def test_openapi_security(openapi: dict[str, Any]) -> None:
+    scheme = openapi["components"]["securitySchemes"]["OAuth2PasswordBearer"]
+    assert scheme["type"] == "oauth2"
+    assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
+    for (path, method), protected in CONTRACT_OPERATIONS.items():
+        operation = openapi["paths"][path][method]
+        requirements = operation.get("security", openapi.get("security", []))
+        names = {name for requirement in requirements for name in requirement}
+        if protected:
+            assert "OAuth2PasswordBearer" in names, f"{method.upper()} {path} is not protected"
+        else:
+            assert "OAuth2PasswordBearer" not in names, f"{method.upper()} {path} claims auth"
+
+
+class _AssetParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.assets: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "script" and values.get("src"):
+            self.assets.append(values["src"] or "")
+        if tag == "link" and values.get("href"):
+            self.assets.append(values["href"] or "")
+        if tag == "img" and values.get("src"):
+            self.assets.append(values["src"] or "")
+
+
+def test_docs_page_and_local_assets(server: Server, client: httpx.Client) -> None:
+    response = client.get("/docs", follow_redirects=True)
+    assert_status(response, 200)
+    assert media_type(response) == "text/html", describe(response)
+    assert "swagger" in response.text.lower()
+    assert "/openapi.json" in response.text
+    assert not re.search(r"https?://(?!127\.0\.0\.1)[^\s\"']*\.(js|css)", response.text), (
+        "the docs page loads assets from elsewhere"
+    )
+    parser = _AssetParser()
+    parser.feed(response.text)
+    scripts = [a for a in parser.assets if a.split("?")[0].endswith(".js")]
+    styles = [a for a in parser.assets if a.split("?")[0].endswith(".css")]
+    assert scripts, "no JavaScript on the docs page"
+    assert styles, "no stylesheet on the docs page"
+    origin = urlsplit(server.base_url).netloc
+    for asset in parser.assets:
+        url = urljoin(str(response.url), asset)
+        assert urlsplit(url).netloc == origin, f"{asset} is not served by the app"
+        fetched = client.get(url)
+        assert_status(fetched, 200)
+        assert fetched.content, f"{asset} is empty"
+    for script in scripts:
+        fetched = client.get(urljoin(str(response.url), script))
+        assert "javascript" in media_type(fetched), describe(fetched)
+    for style in styles:
+        fetched = client.get(urljoin(str(response.url), style))
+        assert media_type(fetched) == "text/css", describe(fetched)
+
+
+# --- admin --------------------------------------------------------------------------------
+
+
+class _FormParser(HTMLParser):
+    """The first <form> with a password field: its action and inputs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+        self._current: dict[str, Any] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self._current = {"action": values.get("action", ""), "inputs": []}
+            self.forms.append(self._current)
+        elif tag == "input" and self._current is not None:
+            self._current["inputs"].append(values)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._current = None
+
+
+class _BehindTlsProxy(http.cookiejar.DefaultCookiePolicy):
+    def return_ok_secure(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return True
+
+
+def admin_login(
+    server: Server, who: Credentials, *, with_csrf: bool = True
+) -> tuple[httpx.Client, httpx.Response]:
+    """Log in through the admin login form with a cookie-keeping client."""
+    client = server.client(fresh_address=True)
+    # In production the session cookie is Secure; the server here speaks plain HTTP, as it
+    # would behind a TLS-terminating proxy, so the client plays the proxy's part.
+    client.cookies.jar.set_policy(_BehindTlsProxy())
+    page = client.get("/admin/login", follow_redirects=True)
+    assert_status(page, 200)
+    parser = _FormParser()
+    parser.feed(page.text)
+    forms = [f for f in parser.forms if any(i.get("type") == "password" for i in f["inputs"])]
+    assert forms, f"no login form: {describe(page)}"
+    form = forms[0]
+    data: dict[str, str] = {}
+    hidden = [i for i in form["inputs"] if i.get("type") == "hidden" and i.get("name")]
+    csrf = [i for i in hidden if "csrf" in i["name"].lower()]
+    assert csrf, f"the login form has no CSRF token: {describe(page)}"
+    for field in hidden:
+        if with_csrf or field not in csrf:
+            data[field["name"]] = field.get("value", "")
+    password_fields = [i["name"] for i in form["inputs"] if i.get("type") == "password"]
+    login_fields = [
+        i["name"]
+        for i in form["inputs"]
+        if i.get("type", "text") in ("email", "text") and i.get("name")
+    ]
+    assert login_fields, f"no e-mail field on the login form: {describe(page)}"
+    data[login_fields[0]] = who.email
+    data[password_fields[0]] = who.password
+    action = urljoin(str(page.url), form["action"] or str(page.url))
+    response = client.post(action, data=data, follow_redirects=True)
+    return client, response
+
+
+def test_admin_anonymous_is_sent_to_login(client: httpx.Client) -> None:
+    response = client.get("/admin/")
+    if response.status_code in (301, 302, 303, 307, 308):
+        target = urlsplit(urljoin(str(response.url), response.headers["location"]))
+        assert target.path.startswith("/admin/login"), describe(response)
+    else:
+        assert response.status_code in (401, 403), describe(response)
+
+
+def test_admin_normal_user_is_403(server: Server) -> None:
+    client, login = admin_login(server, server.user)
+    admin = client.get("/admin/")
+    assert admin.status_code != 200, describe(admin)
+    assert 403 in (login.status_code, admin.status_code), f"{describe(login)}\n{describe(admin)}"
+
+
+def test_admin_superuser(server: Server) -> None:
+    client, login = admin_login(server, server.superuser)
+    assert login.status_code < 400, describe(login)
+    admin = client.get("/admin/")
+    assert_status(admin, 200)
+    assert media_type(admin) == "text/html", describe(admin)
+    assert "argon2" not in admin.text
+    client.get("/admin/logout", follow_redirects=True)
+    after = client.get("/admin/")
+    assert after.status_code != 200, f"still logged in after /admin/logout: {describe(after)}"
+
+
+def test_admin_login_without_csrf_token_fails(server: Server) -> None:
+    client, _ = admin_login(server, server.superuser, with_csrf=False)
+    admin = client.get("/admin/")
+    assert admin.status_code != 200, f"logged in without a CSRF token: {describe(admin)}"
+
+
+# --- rate limit (last: it has a server of its own) -----------------------------------------
+
+
+def test_login_rate_limit(fresh_server: Server) -> None:
+    """AUTH_RATE_LIMIT (5/minute) attempts per client address; every attempt counts."""
+    client = fresh_server.client(fresh_address=True)
+    user = fresh_server.user
+    attempts = [
+        (user.email, user.password),
+        (user.email, "wrong"),
+        ("nobody-here@example.com", "wrong"),
+        (user.email, user.password),
+        (user.email, "wrong"),
+    ]
+    for n, (email, password) in enumerate(attempts, start=1):
+        response = client.post(TOKEN_URL, data={"username": email, "password": password})
+        assert response.status_code in (200, 401), f"attempt {n}: {describe(response)}"
+    blocked = client.post(TOKEN_URL, data={"username": user.email, "password": user.password})
+    assert_error(blocked, 429, TOO_MANY_LOGINS)
+    retry_after = blocked.headers.get("retry-after", "")
+    assert retry_after.isdigit(), describe(blocked)
+    assert 1 <= int(retry_after) <= 60, retry_after
+    # Still blocked, whatever is sent.
+    assert_error(
+        client.post(TOKEN_URL, data={"username": "x", "password": "y"}), 429, TOO_MANY_LOGINS
+    )
+    # Another client address has its own budget.
+    other = fresh_server.login(user.email, user.password)
+    assert_status(other, 200)
