@@ -178,8 +178,7 @@ RULES: list[Rule] = [
 
 # (framework, rule path) pairs whose file that flavor does not ship yet. Remove an entry
 # when the file lands (test_pending_rules_are_still_pending tells you when).
-PENDING: set[tuple[str, str]] = {
-}
+PENDING: set[tuple[str, str]] = set()
 
 
 # --- rendering (once per variant per session) ---------------------------------------------

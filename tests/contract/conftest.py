@@ -87,6 +87,32 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 # --- users -----------------------------------------------------------------------------
 
 
+class _TlsProxyTransport(httpx.HTTPTransport):
+    """Plays the TLS-terminating proxy a production server sits behind.
+
+    The production session cookies are (rightly) Secure, and a client will not send them
+    back over the plain HTTP this suite uses; the proxy's client would, over HTTPS.
+    """
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        headers = [
+            (name, _without_secure(value) if name.lower() == "set-cookie" else value)
+            for name, value in response.headers.multi_items()
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            stream=response.stream,
+            extensions=response.extensions,
+            request=request,
+        )
+
+
+def _without_secure(set_cookie: str) -> str:
+    return "; ".join(part for part in set_cookie.split("; ") if part.lower() != "secure")
+
+
 @dataclass(frozen=True)
 class Credentials:
     email: str
@@ -237,15 +263,20 @@ class Server:
 
     # -- clients ---------------------------------------------------------------------
 
-    def client(self, *, fresh_address: bool = False, **kwargs: Any) -> httpx.Client:
+    def client(
+        self, *, fresh_address: bool = False, behind_tls_proxy: bool = False, **kwargs: Any
+    ) -> httpx.Client:
         """An HTTP client for this server, closed with the server.
 
         ``fresh_address=True`` connects from a client address no other client used, so the
-        login rate limit starts from zero for it.
+        login rate limit starts from zero for it. ``behind_tls_proxy=True`` does too, and
+        keeps the production server's Secure cookies usable over plain HTTP.
         """
         transport = None
         if fresh_address:
             transport = httpx.HTTPTransport(local_address=self.next_address())
+        if behind_tls_proxy:
+            transport = _TlsProxyTransport(local_address=self.next_address())
         client = httpx.Client(base_url=self.base_url, transport=transport, timeout=30.0, **kwargs)
         self._clients.append(client)
         return client

@@ -6,7 +6,6 @@ depends on the flavor. The WebSocket row is a later issue and not tested here.
 
 from __future__ import annotations
 
-import http.cookiejar
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -1017,19 +1016,11 @@ class _FormParser(HTMLParser):
             self._current = None
 
 
-class _BehindTlsProxy(http.cookiejar.DefaultCookiePolicy):
-    def return_ok_secure(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return True
-
-
 def admin_login(
     server: Server, who: Credentials, *, with_csrf: bool = True
 ) -> tuple[httpx.Client, httpx.Response]:
     """Log in through the admin login form with a cookie-keeping client."""
-    client = server.client(fresh_address=True)
-    # In production the session cookie is Secure; the server here speaks plain HTTP, as it
-    # would behind a TLS-terminating proxy, so the client plays the proxy's part.
-    client.cookies.jar.set_policy(_BehindTlsProxy())
+    client = server.client(behind_tls_proxy=True)
     page = client.get("/admin/login", follow_redirects=True)
     assert_status(page, 200)
     parser = _FormParser()
