@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -139,6 +140,95 @@ def new(
     console.print(f"  {result.setup_command(dest)}", markup=False, highlight=False)
     console.print("Run its tests (inside the project):", style="bold")
     console.print(f"  {result.test_command}", markup=False, highlight=False)
+
+
+class Conflict(StrEnum):
+    """How ``scaffold update`` leaves a conflict: markers in the file, or a FILE.rej beside it."""
+
+    inline = "inline"
+    rej = "rej"
+
+
+@app.command()
+def update(
+    project: Annotated[
+        Path, typer.Argument(help="The generated project to update (default: here).")
+    ] = Path(),
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", metavar="KEY=VALUE", help="Change an answer; repeatable."),
+    ] = None,
+    defaults: Annotated[
+        bool,
+        typer.Option(
+            "--defaults/--no-defaults",
+            help="Keep every recorded answer not given with --data (else ask again).",
+        ),
+    ] = True,
+    vcs_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--vcs-ref", metavar="REF", help="Template version to update to (default: latest tag)."
+        ),
+    ] = None,
+    conflict: Annotated[
+        Conflict,
+        typer.Option(
+            "--conflict", help="Mark conflicts inline in the file, or write them to FILE.rej."
+        ),
+    ] = Conflict.inline,
+    pretend: Annotated[
+        bool, typer.Option("--pretend", help="Check and run the update; write nothing.")
+    ] = False,
+) -> None:
+    """Three-way update of a generated project from its template; exit 1 if conflicts remain.
+
+    The tree must be clean (commit or stash first); the update is left uncommitted to review.
+    """
+    from scaffold.update import update_project
+
+    result = _call(
+        update_project,
+        project,
+        data=data or [],
+        defaults=defaults,
+        vcs_ref=vcs_ref,
+        conflict=conflict.value,
+        pretend=pretend,
+        interactive=_stdin_is_tty(),
+    )
+    versions = f"{result.old_commit} -> {result.new_commit}"
+    if result.pretend:
+        console.print(
+            f"[bold]Pretend:[/] {project} would be updated from template {versions};"
+            " nothing was written.",
+            highlight=False,
+        )
+        return
+    if result.up_to_date:
+        console.print(f"{project} is up to date (template {result.new_commit}).", highlight=False)
+        return
+    table = Table(title=f"scaffold update {project}: template {versions}")
+    table.add_column("file", overflow="fold")
+    table.add_column("change", no_wrap=True)
+    for name, change in result.rows():
+        table.add_row(name, change)
+    console.print(table, markup=False, highlight=False)
+    console.print(
+        f"{len(result.changed)} changed, {len(result.added)} added, {len(result.removed)} removed,"
+        f" {len(result.conflicts)} in conflict ({result.seconds:.1f} s). Nothing was committed:"
+        " review with `git diff`, then commit.",
+        markup=False,
+        highlight=False,
+    )
+    if result.has_conflicts:
+        where = (
+            "the `<<<<<<< before updating` markers"
+            if result.conflict_mode == "inline"
+            else "the *.rej files (your edits that did not apply; re-apply, then delete them)"
+        )
+        typer.echo(f"Conflicts remain: resolve {where} before committing.", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()

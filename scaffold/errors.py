@@ -60,7 +60,54 @@ class RenderError(ScaffoldError):
     exit_code = 7
 
 
+class NotAProject(ScaffoldError):
+    """PROJECT is not a project that ``scaffold update`` can update."""
+
+    exit_code = 3
+
+
+class NotARepository(NotAProject):
+    """The project is not tracked by git, so a three-way update is impossible."""
+
+
+class AnswersFileError(NotAProject):
+    """The project's ``.copier-answers.yml`` does not say where its template came from."""
+
+
+class DirtyProject(ScaffoldError):
+    """The project has uncommitted changes; an update would mix them with the template's."""
+
+    exit_code = 8
+
+
 class Interrupted(ScaffoldError):
     """The user pressed Ctrl-C."""
 
     exit_code = 130
+
+
+# How copier words the ValueErrors that mean "this answer is not acceptable".
+ANSWER_ERROR_PREFIXES = ("Validation error for question", "Invalid choice for")
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (its class name if it has none)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def from_copier(exc: Exception) -> ScaffoldError:
+    """The user-facing error for something ``copier.run_copy`` / ``run_update`` raised.
+
+    copier reports a failed validator or an unknown choice as a plain ValueError (and a few
+    template problems, e.g. an unknown ref, too); its own errors are ``CopierError``s.
+    """
+    from copier.errors import UserMessageError
+
+    message = one_line(exc)
+    if isinstance(exc, UserMessageError):
+        return RenderError(message)
+    if isinstance(exc, ValueError):
+        if message.startswith(ANSWER_ERROR_PREFIXES):
+            return InvalidAnswer(message)
+        return RenderError(message)
+    return RenderError(f"copier failed: {message}")

@@ -96,3 +96,40 @@ def is_clean(repo: Path) -> bool:
 def commit_count(repo: Path) -> int:
     """How many commits HEAD has."""
     return int(_run(repo, "rev-list", "--count", "HEAD").stdout.strip())
+
+
+def work_tree_root(path: Path) -> Path | None:
+    """The top level of the git work tree that contains ``path``, or None."""
+    proc = _run(path, "rev-parse", "--show-toplevel", check=False)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        return None
+    return Path(proc.stdout.strip()).resolve()
+
+
+def changes(path: Path) -> list[tuple[str, str]]:
+    """``(XY, file)`` for every change under ``path`` against HEAD (untracked files too).
+
+    ``XY`` is git's two-letter porcelain status (``" M"``, ``"??"``, ``"UU"``...); ``file``
+    is relative to ``path``. A rename is reported as its new name.
+    """
+    prefix = _run(path, "rev-parse", "--show-prefix").stdout.strip()
+    out = _run(path, "status", "--porcelain", "-z", "--untracked-files=all", "--", ".").stdout
+    entries = out.split("\0")
+    result: list[tuple[str, str]] = []
+    index = 0
+    while index < len(entries):
+        entry = entries[index]
+        index += 1
+        if len(entry) < 4:
+            continue
+        code, name = entry[:2], entry[3:]
+        if "R" in code or "C" in code:
+            index += 1  # the next entry is the original name
+        result.append((code, name.removeprefix(prefix)))
+    return result
+
+
+def has_commit(repo: Path, ref: str) -> bool:
+    """True when ``ref`` names a commit in the repository at ``repo``."""
+    proc = _run(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+    return proc.returncode == 0

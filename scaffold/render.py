@@ -23,18 +23,15 @@ from scaffold import __version__, gitrepo
 from scaffold.errors import (
     DestinationError,
     Interrupted,
-    InvalidAnswer,
     NoTerminal,
-    RenderError,
     ScaffoldError,
+    from_copier,
 )
 from scaffold.questionnaire import check_answers, load_data_file, load_questions, parse_data_items
 from scaffold.source import TemplateSource, resolve_template
 
 ANSWERS_FILE = ".copier-answers.yml"
 TEST_COMMAND = "uv run pytest"
-# How copier words the ValueErrors that mean "this answer is not acceptable".
-ANSWER_ERROR_PREFIXES = ("Validation error for question", "Invalid choice for")
 
 
 @dataclass(frozen=True)
@@ -113,10 +110,6 @@ def check_destination(dest: Path) -> None:
         )
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
 def _run_copier(
     source: TemplateSource,
     dst: Path,
@@ -127,7 +120,7 @@ def _run_copier(
 ) -> tuple[Mapping[str, Any], tuple[str, ...]]:
     """Render with copier; translate its errors. Returns (answers, rendered relative paths)."""
     import copier  # imported here: it takes ~0.6 s and `scaffold --help` must stay fast
-    from copier.errors import CopierError, DirtyLocalWarning, UserMessageError
+    from copier.errors import CopierError, DirtyLocalWarning
 
     try:
         with warnings.catch_warnings():
@@ -146,17 +139,8 @@ def _run_copier(
             )
     except KeyboardInterrupt:
         raise
-    except UserMessageError as exc:
-        raise RenderError(_one_line(exc)) from exc
-    except CopierError as exc:
-        raise RenderError(f"copier failed: {_one_line(exc)}") from exc
-    except ValueError as exc:
-        # copier reports a failed validator or an unknown choice as a plain ValueError,
-        # and a few template problems (e.g. an unknown --vcs-ref) too.
-        message = _one_line(exc)
-        if message.startswith(ANSWER_ERROR_PREFIXES):
-            raise InvalidAnswer(message) from exc
-        raise RenderError(message) from exc
+    except (CopierError, ValueError) as exc:
+        raise from_copier(exc) from exc
     if pretend:
         answers = {k: v for k, v in worker.answers.combined.items() if not str(k).startswith("_")}
         return answers, ()

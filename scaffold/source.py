@@ -101,3 +101,29 @@ def resolve_template(template: str | None = None, vcs_ref: str | None = None) ->
         "no template found: scaffold is neither installed from a wheel nor run from its checkout",
         hint="reinstall scaffold or pass --template SRC",
     )
+
+
+def recorded_template(src: str, vcs_ref: str | None = None) -> TemplateSource:
+    """The template a generated project records as ``_src_path``, checked to be usable.
+
+    copier can only update from a git repository, and resolves a relative ``_src_path``
+    against the wrong directory, so both are refused here with what to do instead. A remote
+    template is checked by copier itself when it clones it.
+    """
+    if _REMOTE.match(src):
+        return TemplateSource(src, vcs_ref, "remote", None)
+    path = Path(src).expanduser()
+    fix = "set _src_path in .copier-answers.yml to the template's absolute path or git URL"
+    if not path.is_absolute():
+        raise TemplateNotFound(f"the template path {src!r} is relative", hint=fix)
+    if not path.is_dir() or find_config(path) is None:
+        raise TemplateNotFound(
+            f"the template {src!r} is not there (or has no copier.yml)",
+            hint=f"restore it, or {fix}",
+        )
+    if not (path / ".git").exists():
+        raise TemplateNotFound(
+            f"the template {src!r} is not a git repository",
+            hint=f"updates need the template's history; {fix}",
+        )
+    return TemplateSource(str(path), vcs_ref, "explicit", path)
