@@ -7,23 +7,35 @@ Order of precedence:
 2. the git checkout this package lives in (its root has ``copier.yml`` and ``.git``), rendered
    at ``HEAD`` by default, which makes copier include uncommitted and untracked template
    changes, so a template maintainer sees their work at once;
-3. the copy of the template packaged in the wheel, ``scaffold/_template``.
+3. an installed wheel's template history, ``scaffold/_template.bundle`` (a git bundle of the
+   repository, written by ``hatch_build.py``), cloned once into the user's cache
+   (:func:`cache_repo`) and rendered at the tag ``v<version>`` (or the commit the wheel was
+   built from), so the project records a ``_src_path`` and ``_commit`` that a later scaffold
+   can update from, offline: its bundle holds the same history, fetched into the same cache;
+4. the plain copy of the template packaged in the wheel, ``scaffold/_template``, when git is
+   not installed (such projects cannot be updated).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from scaffold.errors import TemplateNotFound
+from scaffold import __version__
+from scaffold.errors import GitError, TemplateNotFound
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGED_TEMPLATE = PACKAGE_DIR / "_template"
+PACKAGED_BUNDLE = PACKAGE_DIR / "_template.bundle"
 CONFIG_NAMES = ("copier.yml", "copier.yaml")
 
-SourceKind = Literal["explicit", "checkout", "packaged", "remote"]
+SourceKind = Literal["explicit", "checkout", "bundle", "packaged", "remote"]
 
 _REMOTE = re.compile(r"^([a-z][a-z0-9+.-]*://|git@|gh:|gl:)", re.IGNORECASE)
 
@@ -65,6 +77,94 @@ def checkout_root(package_dir: Path = PACKAGE_DIR) -> Path | None:
     return None
 
 
+def cache_dir() -> Path:
+    """Where an installed scaffold keeps its template repository: ``$XDG_CACHE_HOME/scaffold``."""
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    root = Path(base) if Path(base).is_absolute() else Path.home() / ".cache"
+    return root / "scaffold"
+
+
+def cache_repo() -> Path:
+    """The template repository every installed scaffold version shares (one path, so the
+    ``_src_path`` a project records stays valid for the next version's update)."""
+    return cache_dir() / "template"
+
+
+def _git(repo: Path, *args: str) -> str:
+    git = shutil.which("git")
+    if git is None:
+        raise GitError("git is not installed", hint="install git")
+    proc = subprocess.run(
+        [git, *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    if proc.returncode != 0:
+        detail = " ".join((proc.stderr or proc.stdout).split())
+        raise GitError(f"`git {' '.join(args)}` failed in {repo}: {detail}")
+    return proc.stdout.strip()
+
+
+def _has(repo: Path, ref: str) -> bool:
+    try:
+        _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except GitError:
+        return False
+    return True
+
+
+def materialize_bundle(
+    bundle: Path = PACKAGED_BUNDLE, repo: Path | None = None
+) -> tuple[Path, str]:
+    """Make sure the cache repository holds ``bundle``'s history; return it and the ref to render.
+
+    The first run clones the bundle (into a temporary directory, then renamed into place); a
+    later version fetches its bundle's branches and tags into the same repository. The work
+    tree is checked out at the ref, so ``copier.yml`` there is this version's questionnaire.
+    The ref is the tag ``v<version>`` when the bundle has it, else the commit it was built from.
+    """
+    repo = repo if repo is not None else cache_repo()
+    heads = _git(bundle.parent, "bundle", "list-heads", str(bundle), "HEAD").split()
+    if not heads:
+        raise GitError(f"{bundle} has no HEAD", hint="reinstall scaffold from a wheel built by git")
+    head = heads[0]
+    if not (repo / ".git").is_dir():
+        repo.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".template-", dir=repo.parent))
+        try:
+            _git(repo.parent, "clone", "--quiet", "--no-checkout", str(bundle), str(staging))
+            try:
+                staging.rename(repo)
+            except OSError:
+                if not (repo / ".git").is_dir():  # not a concurrent first run that won
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    tag = f"v{__version__}"
+    if not _has(repo, head):
+        # Branches go under refs/remotes: the work tree's checked-out branch cannot be fetched into.
+        _git(
+            repo, "fetch", "--quiet", "--force", str(bundle),
+            "+refs/heads/*:refs/remotes/bundle/*", "+refs/tags/*:refs/tags/*",
+        )  # fmt: skip
+    ref = tag if _has(repo, tag) else head
+    checked_out = _git(repo, "rev-parse", "HEAD^{commit}")
+    if find_config(repo) is None or checked_out != _git(repo, "rev-parse", f"{ref}^{{commit}}"):
+        _git(repo, "checkout", "--quiet", "--force", "--detach", ref)
+    return repo, ref
+
+
+def bundled_template() -> TemplateSource | None:
+    """The installed wheel's template (see :func:`materialize_bundle`), or None without one."""
+    if not PACKAGED_BUNDLE.is_file() or shutil.which("git") is None:
+        return None
+    repo, ref = materialize_bundle()
+    return TemplateSource(str(repo), ref, "bundle", repo)
+
+
 def resolve_template(template: str | None = None, vcs_ref: str | None = None) -> TemplateSource:
     """Decide which template to render; raise :class:`TemplateNotFound` if there is none."""
     if template is not None:
@@ -88,6 +188,17 @@ def resolve_template(template: str | None = None, vcs_ref: str | None = None) ->
     root = checkout_root()
     if root is not None:
         return TemplateSource(str(root), vcs_ref or "HEAD", "checkout", root)
+
+    bundled = bundled_template()
+    if bundled is not None:
+        if vcs_ref is not None:
+            if not _has(bundled.local_path or cache_repo(), vcs_ref):
+                raise TemplateNotFound(
+                    f"the packaged template has no ref {vcs_ref!r}",
+                    hint="pass --vcs-ref a tag or commit of scaffold's repository",
+                )
+            return TemplateSource(bundled.src, vcs_ref, "bundle", bundled.local_path)
+        return bundled
 
     if find_config(PACKAGED_TEMPLATE) is not None:
         if vcs_ref is not None:

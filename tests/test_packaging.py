@@ -1,9 +1,15 @@
-"""The sdist and the wheel carry the template, and an installed wheel renders from it."""
+"""The sdist and the wheel carry the template and its git history; an installed wheel renders
+from that history, and a later wheel updates the project it generated, offline."""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
 import sys
 import tarfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -12,7 +18,7 @@ import yaml
 
 from scaffold import __version__
 from tests.conftest import REPO_ROOT
-from tests.helpers import UV, explain, run
+from tests.helpers import UV, explain, run, tool_env
 
 pytestmark = pytest.mark.packaging
 
@@ -29,6 +35,7 @@ EXPECTED_IN_WHEEL = [
     f"{TEMPLATE}/templates/flask/src/{{{{ package_name }}}}/settings.py.jinja",
     "scaffold/__init__.py",
     "scaffold/cli.py",
+    "scaffold/_template.bundle",
 ]
 
 
@@ -70,7 +77,8 @@ def test_sdist_keeps_the_repository_layout(dist: Path) -> None:
         names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
     for name in ("copier.yml", "pyproject.toml", "README.md", "scaffold/render.py",
                  "templates/shared/reserved-names.txt", "templates/fastapi/pyproject.toml.jinja",
-                 "templates/flask/pyproject.toml.jinja"):  # fmt: skip
+                 "templates/flask/pyproject.toml.jinja", "hatch_build.py",
+                 "scaffold/_template.bundle"):  # fmt: skip
         assert name in names, name
     assert not [name for name in names if name.startswith((".venv", ".ci-venv", ".git/"))]
 
@@ -85,12 +93,119 @@ def test_installed_wheel_renders_from_the_packaged_template(dist: Path, tmp_path
         proc = run(cmd, tmp_path)
         assert proc.returncode == 0, explain(cmd, proc)
     scaffold = str(venv / "bin" / "scaffold")
-    version = run([scaffold, "--version"], tmp_path)
+    env = tool_env({"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    version = run([scaffold, "--version"], tmp_path, env=env)
     assert version.stdout.strip() == f"scaffold {__version__}", version.stdout
     cmd = [scaffold, "new", "X", "--defaults", "--no-git"]
-    proc = run(cmd, tmp_path)
+    proc = run(cmd, tmp_path, env=env)
     assert proc.returncode == 0, explain(cmd, proc)
     answers = yaml.safe_load((tmp_path / "X" / ".copier-answers.yml").read_text())
     assert answers["project_slug"] == "x"
-    assert "site-packages/scaffold/_template" in answers["_src_path"]
+    # rendered from the bundled history, cloned into the cache: a git template, so updatable
+    assert answers["_src_path"] == str(tmp_path / "cache" / "scaffold" / "template")
+    assert answers["_commit"]
     assert (tmp_path / "X" / "pyproject.toml").is_file()
+
+
+# --- a wheel's project is updated by the next wheel, offline ------------------------------------
+
+GIT_ID = ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
+OFFLINE = {
+    "UV_OFFLINE": "1",
+    "GIT_ALLOW_PROTOCOL": "file",  # git may not reach any remote
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "ALL_PROXY": "http://127.0.0.1:9",
+}
+TEMPLATE_CHANGE = "# added by scaffold 0.1.1\n"
+USER_EDIT = "\nLocal notes kept across updates.\n"
+
+
+def _git(repo: Path, *args: str) -> None:
+    proc = subprocess.run(
+        ["git", *GIT_ID, *args], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, f"git {' '.join(args)}: {proc.stderr}"
+
+
+def _set_version(repo: Path, version: str) -> None:
+    init = repo / "scaffold" / "__init__.py"
+    text = re.sub(r'__version__ = "[^"]*"', f'__version__ = "{version}"', init.read_text())
+    init.write_text(text)
+
+
+def _build_wheel(repo: Path, out: Path) -> Path:
+    cmd = [UV, "build", "--wheel", "--quiet", "--python", sys.executable, "--out-dir", str(out)]
+    proc = run([*cmd, str(repo)], repo)
+    assert proc.returncode == 0, explain(cmd, proc)
+    (wheel,) = out.glob("scaffold-*.whl")
+    return wheel
+
+
+def _install(wheel: Path, venv: Path) -> Path:
+    for cmd in (
+        [UV, "venv", "--quiet", "--python", sys.executable, str(venv)],
+        [UV, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), str(wheel)],
+    ):
+        proc = run(cmd, venv.parent, env=tool_env(OFFLINE))
+        assert proc.returncode == 0, explain(cmd, proc)
+    return venv / "bin" / "scaffold"
+
+
+def test_next_wheel_updates_a_project_of_the_previous_wheel_offline(tmp_path: Path) -> None:
+    # A throwaway copy of the repository (tracked and new files, as they are now): v0.1.0 ...
+    repo = tmp_path / "repo"
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")  # fmt: skip
+    for name in filter(None, listed):
+        source = REPO_ROOT / name
+        if source.is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, repo / name)
+    _set_version(repo, "0.1.0")
+    _git(repo, "init", "--quiet", "--initial-branch", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "--quiet", "-m", "0.1.0")
+    _git(repo, "tag", "v0.1.0")
+    wheel_1 = _build_wheel(repo, tmp_path / "dist1")
+    # ... and v0.1.1, with a template change
+    with (repo / "templates" / "shared" / "gitignore").open("a") as handle:
+        handle.write(TEMPLATE_CHANGE)
+    _set_version(repo, "0.1.1")
+    _git(repo, "commit", "--quiet", "-am", "0.1.1")
+    _git(repo, "tag", "v0.1.1")
+    wheel_2 = _build_wheel(repo, tmp_path / "dist2")
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = tool_env({**OFFLINE, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")})
+    scaffold_1 = _install(wheel_1, tmp_path / "venv-a")
+    cmd = [str(scaffold_1), "new", "proj", "--defaults", "--framework", "flask"]
+    proc = run(cmd, tmp_path, env=env)
+    assert proc.returncode == 0, explain(cmd, proc)
+    project = tmp_path / "proj"
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v0.1.0"
+    assert answers["_src_path"] == str(home / ".cache" / "scaffold" / "template")
+    with (project / "README.md").open("a") as handle:
+        handle.write(USER_EDIT)
+    _git(project, "commit", "--quiet", "-am", "My notes")
+
+    # Neither the first wheel nor the cache it filled is needed: the second wheel's bundle
+    # holds the whole history.
+    shutil.rmtree(tmp_path / "venv-a")
+    shutil.rmtree(home / ".cache" / "scaffold")
+    scaffold_2 = _install(wheel_2, tmp_path / "venv-b")
+    cmd = [str(scaffold_2), "update", str(project)]
+    started = time.monotonic()
+    proc = run(cmd, tmp_path, env=env)
+    seconds = time.monotonic() - started
+    assert proc.returncode == 0, explain(cmd, proc)
+    print(f"offline update from the next wheel took {seconds:.2f} s")
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v0.1.1"
+    assert (project / ".gitignore").read_text().endswith(TEMPLATE_CHANGE)
+    assert (project / "README.md").read_text().endswith(USER_EDIT)
+    assert os.sep + "venv-a" + os.sep not in (project / ".copier-answers.yml").read_text()

@@ -19,6 +19,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
+from scaffold import gitrepo, source
 from scaffold.cli import app
 from scaffold.errors import (
     AnswersFileError,
@@ -369,3 +370,43 @@ def test_result_rows_cover_every_kind() -> None:
     ]
     assert result.has_conflicts
     assert not result.up_to_date
+
+
+# --- the installed wheel's template history (scaffold/_template.bundle) -------------------------
+
+
+def _bundle(repo: Path, out: Path) -> Path:
+    subprocess.run(["git", "bundle", "create", "--quiet", str(out), "--all"], cwd=repo, check=True)
+    return out
+
+
+def test_bundles_of_successive_versions_share_one_cache_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, cache = tmp_path / "repo", tmp_path / "cache" / "template"
+    repo.mkdir()
+    git = ["git", *IDENTITY, "-c", "commit.gpgsign=false"]
+    (repo / "copier.yml").write_text("a: 1\n")
+    for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "one"], ["tag", "v9.0.0"]):
+        subprocess.run([*git, *cmd], cwd=repo, check=True)
+    first = _bundle(repo, tmp_path / "first.bundle")
+    monkeypatch.setattr(source, "__version__", "9.0.0")
+    assert source.materialize_bundle(first, cache) == (cache, "v9.0.0")
+    assert (cache / "copier.yml").read_text() == "a: 1\n"
+
+    # The next version, built from an untagged commit: rendered at that commit, old tag kept.
+    (repo / "copier.yml").write_text("a: 2\n")
+    subprocess.run([*git, "commit", "-qam", "two"], cwd=repo, check=True)
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    second = _bundle(repo, tmp_path / "second.bundle")
+    monkeypatch.setattr(source, "__version__", "9.0.1")
+    assert source.materialize_bundle(second, cache) == (cache, head)
+    assert (cache / "copier.yml").read_text() == "a: 2\n"
+    assert gitrepo.has_commit(cache, "v9.0.0")
+
+    # A deleted cache is rebuilt from the bundle alone, the old version included.
+    shutil.rmtree(cache)
+    assert source.materialize_bundle(second, cache) == (cache, head)
+    assert gitrepo.has_commit(cache, "v9.0.0")
