@@ -32,6 +32,7 @@ from scaffold.errors import (
 from scaffold.render import new_project
 from scaffold.update import UpdateResult, update_project
 from tests.conftest import REPO_ROOT
+from tests.helpers import UV, explain, run, tool_env
 
 runner = CliRunner()
 
@@ -42,6 +43,10 @@ LOCAL_NOTE = "Local note by the team."
 OUR_DESCRIPTION = "Acme: the inventory service of the warehouse team"
 
 Contents = dict[str, str]
+# The machine's PostgreSQL (trust auth); the generated tests create and drop their database.
+POSTGRES_SERVER = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def git(repo: Path, *args: str) -> str:
@@ -410,3 +415,33 @@ def test_bundles_of_successive_versions_share_one_cache_repository(
     shutil.rmtree(cache)
     assert source.materialize_bundle(second, cache) == (cache, head)
     assert gitrepo.has_commit(cache, "v9.0.0")
+
+
+# --- answer changes that the updated project must survive (slow: installs it) --------------
+
+
+def _check_tests_pass(project: Path, env_extra: dict[str, str] | None = None) -> None:
+    steps = ([UV, "sync"], [UV, "run", "ruff", "check"], [UV, "run", "mypy"], [UV, "run", "pytest"])
+    for cmd in steps:
+        proc = run(cmd, project, env=tool_env(env_extra))
+        assert proc.returncode == 0, explain(cmd, proc)
+
+
+@pytest.mark.smoke
+def test_switching_to_postgresql_then_dropping_the_admin_keeps_the_project_green(
+    project: Path,
+) -> None:
+    result = update_project(project, data=["database=postgresql"], vcs_ref="v1")
+
+    assert not result.has_conflicts
+    assert "psycopg" in (project / "pyproject.toml").read_text(encoding="utf-8")
+    assert "postgresql://" in (project / "src/acme/settings.py").read_text(encoding="utf-8")
+    # The project's own suite, against this machine's PostgreSQL (each run its own database).
+    _check_tests_pass(project, {"TEST_DATABASE_URL": POSTGRES_SERVER})
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--message", "Switch to PostgreSQL")
+
+    result = update_project(project, data=["admin=false"], vcs_ref="v1")
+
+    assert "src/acme/admin.py" in result.removed
+    _check_tests_pass(project, {"TEST_DATABASE_URL": POSTGRES_SERVER})
