@@ -1,5 +1,5 @@
 """scaffold: render a ready-to-run Flask or FastAPI service from one copier questionnaire."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["__version__"]

@@ -180,6 +180,13 @@ def update(
     pretend: Annotated[
         bool, typer.Option("--pretend", help="Check and run the update; write nothing.")
     ] = False,
+    trust: Annotated[
+        bool,
+        typer.Option(
+            "--trust",
+            help="Let another template than scaffold's own run its migration commands.",
+        ),
+    ] = False,
 ) -> None:
     """Three-way update of a generated project from its template; exit 1 if conflicts remain.
 
@@ -196,6 +203,7 @@ def update(
         conflict=conflict.value,
         pretend=pretend,
         interactive=_stdin_is_tty(),
+        trust=trust,
     )
     versions = f"{result.old_commit} -> {result.new_commit}"
     if result.pretend:

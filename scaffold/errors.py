@@ -80,6 +80,12 @@ class DirtyProject(ScaffoldError):
     exit_code = 8
 
 
+class UntrustedTemplate(ScaffoldError):
+    """The update needs to run the template's own commands (copier ``_migrations``)."""
+
+    exit_code = 10
+
+
 class Interrupted(ScaffoldError):
     """The user pressed Ctrl-C."""
 
@@ -101,9 +107,15 @@ def from_copier(exc: Exception) -> ScaffoldError:
     copier reports a failed validator or an unknown choice as a plain ValueError (and a few
     template problems, e.g. an unknown ref, too); its own errors are ``CopierError``s.
     """
-    from copier.errors import UserMessageError
+    from copier.errors import UnsafeTemplateError, UserMessageError
 
     message = one_line(exc)
+    if isinstance(exc, UnsafeTemplateError):
+        return UntrustedTemplate(
+            "this update runs commands from the template (copier migrations), and the template"
+            " is not scaffold's own",
+            hint="pass --trust if you trust the template's source",
+        )
     if isinstance(exc, UserMessageError):
         return RenderError(message)
     if isinstance(exc, ValueError):

@@ -124,7 +124,8 @@ def materialize_bundle(
     The first run clones the bundle (into a temporary directory, then renamed into place); a
     later version fetches its bundle's branches and tags into the same repository. The work
     tree is checked out at the ref, so ``copier.yml`` there is this version's questionnaire.
-    The ref is the tag ``v<version>`` when the bundle has it, else the commit it was built from.
+    The ref is the tag ``v<version>`` when it names the commit the bundle was built from, else
+    that commit.
     """
     repo = repo if repo is not None else cache_repo()
     heads = _git(bundle.parent, "bundle", "list-heads", str(bundle), "HEAD").split()
@@ -150,7 +151,9 @@ def materialize_bundle(
             repo, "fetch", "--quiet", "--force", str(bundle),
             "+refs/heads/*:refs/remotes/bundle/*", "+refs/tags/*:refs/tags/*",
         )  # fmt: skip
-    ref = tag if _has(repo, tag) else head
+    # The tag only when it names this very build: a wheel built from a later commit that still
+    # carries the old version number must not render that older release.
+    ref = tag if _has(repo, tag) and _git(repo, "rev-parse", f"{tag}^{{commit}}") == head else head
     checked_out = _git(repo, "rev-parse", "HEAD^{commit}")
     if find_config(repo) is None or checked_out != _git(repo, "rev-parse", f"{ref}^{{commit}}"):
         _git(repo, "checkout", "--quiet", "--force", "--detach", ref)
@@ -212,6 +215,19 @@ def resolve_template(template: str | None = None, vcs_ref: str | None = None) ->
         "no template found: scaffold is neither installed from a wheel nor run from its checkout",
         hint="reinstall scaffold or pass --template SRC",
     )
+
+
+def is_own_template(src: str) -> bool:
+    """True when ``src`` is scaffold's own template: this checkout, or the installed wheels'
+    cache repository. Its copier migrations are trusted; any other template's need --trust."""
+    if _REMOTE.match(src):
+        return False
+    path = Path(src).expanduser().absolute()
+    own = [cache_repo()]
+    root = checkout_root()
+    if root is not None:
+        own.append(root)
+    return any(path == candidate.absolute() for candidate in own)
 
 
 def recorded_template(src: str, vcs_ref: str | None = None) -> TemplateSource:

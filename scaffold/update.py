@@ -38,6 +38,7 @@ from scaffold.source import (
     PACKAGED_BUNDLE,
     cache_repo,
     checkout_root,
+    is_own_template,
     materialize_bundle,
     recorded_template,
 )
@@ -186,6 +187,7 @@ def update_project(
     conflict: str = "inline",
     pretend: bool = False,
     interactive: bool = False,
+    trust: bool = False,
 ) -> UpdateResult:
     """Update the generated project at ``project`` to ``vcs_ref`` of its template.
 
@@ -193,8 +195,10 @@ def update_project(
     changes earlier answers (a mapping, or ``KEY=VALUE`` strings); every other answer keeps
     its recorded value with ``defaults``, otherwise the questions are asked again (which needs
     ``interactive``). Conflicts are left as inline markers or ``*.rej`` files (``conflict``).
-    Nothing is committed. Raises a :class:`ScaffoldError` subclass for every problem the user
-    can fix, before anything is changed.
+    Nothing is committed. The template's copier migrations run when the template is scaffold's
+    own (:func:`is_own_template`) or with ``trust``; otherwise an update that needs them is
+    refused. Raises a :class:`ScaffoldError` subclass for every problem the user can fix,
+    before anything is changed.
     """
     shown = str(project)
     root = Path(project).expanduser().absolute()
@@ -250,7 +254,7 @@ def update_project(
                 conflict=mode,
                 pretend=pretend,
                 vcs_ref=vcs_ref,
-                unsafe=False,
+                unsafe=trust or is_own_template(str(src)),
                 quiet=True,
             )
     except KeyboardInterrupt:
