@@ -217,17 +217,23 @@ def resolve_template(template: str | None = None, vcs_ref: str | None = None) ->
     )
 
 
+def _is_path(src: str, path: Path | None) -> bool:
+    return (
+        path is not None
+        and not _REMOTE.match(src)
+        and Path(src).expanduser().absolute() == path.absolute()
+    )
+
+
+def is_this_checkout(src: str) -> bool:
+    """True when ``src`` is the git checkout this scaffold runs from."""
+    return _is_path(src, checkout_root())
+
+
 def is_own_template(src: str) -> bool:
     """True when ``src`` is scaffold's own template: this checkout, or the installed wheels'
     cache repository. Its copier migrations are trusted; any other template's need --trust."""
-    if _REMOTE.match(src):
-        return False
-    path = Path(src).expanduser().absolute()
-    own = [cache_repo()]
-    root = checkout_root()
-    if root is not None:
-        own.append(root)
-    return any(path == candidate.absolute() for candidate in own)
+    return is_this_checkout(src) or _is_path(src, cache_repo())
 
 
 def recorded_template(src: str, vcs_ref: str | None = None) -> TemplateSource:

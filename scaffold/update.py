@@ -39,6 +39,7 @@ from scaffold.source import (
     cache_repo,
     checkout_root,
     is_own_template,
+    is_this_checkout,
     materialize_bundle,
     recorded_template,
 )
@@ -191,10 +192,11 @@ def update_project(
 ) -> UpdateResult:
     """Update the generated project at ``project`` to ``vcs_ref`` of its template.
 
-    ``vcs_ref`` None means the template's latest release tag (copier's default). ``data``
-    changes earlier answers (a mapping, or ``KEY=VALUE`` strings); every other answer keeps
-    its recorded value with ``defaults``, otherwise the questions are asked again (which needs
-    ``interactive``). Conflicts are left as inline markers or ``*.rej`` files (``conflict``).
+    ``vcs_ref`` None means the template's latest release tag (copier's default); for scaffold's
+    own template, the version this scaffold renders (its wheel's tag, or its checkout's HEAD).
+    ``data`` changes earlier answers (a mapping, or ``KEY=VALUE`` strings); every other answer
+    keeps its recorded value with ``defaults``, otherwise the questions are asked again (which
+    needs ``interactive``). Conflicts are left as inline markers or ``*.rej`` files (``conflict``).
     Nothing is committed. The template's copier migrations run when the template is scaffold's
     own (:func:`is_own_template`) or with ``trust``; otherwise an update that needs them is
     refused. Raises a :class:`ScaffoldError` subclass for every problem the user can fix,
@@ -221,6 +223,10 @@ def update_project(
         # holds the old version's history too) and update to this version unless told otherwise.
         _, ours = materialize_bundle()
         vcs_ref = vcs_ref if vcs_ref is not None else ours
+    elif vcs_ref is None and is_this_checkout(str(src)):
+        # scaffold run from its checkout renders HEAD (work in progress included), so it
+        # updates to HEAD too: the latest tag may be older than what the project came from.
+        vcs_ref = "HEAD"
     source = recorded_template(str(src), vcs_ref)
     if source.local_path is not None:
         for ref, what in ((str(old_commit), "the version this project came from"), (vcs_ref, "")):

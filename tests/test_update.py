@@ -445,3 +445,24 @@ def test_switching_to_postgresql_then_dropping_the_admin_keeps_the_project_green
 
     assert "src/acme/admin.py" in result.removed
     _check_tests_pass(project, {"TEST_DATABASE_URL": POSTGRES_SERVER})
+
+
+def test_a_project_from_this_checkout_updates_to_its_head_not_an_older_tag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # scaffold run from its checkout renders HEAD, which is newer than the latest release tag;
+    # a clean clone stands in for the checkout (copier records no commit for a dirty one).
+    checkout = tmp_path / "checkout"
+    git(tmp_path, "clone", "--quiet", str(REPO_ROOT), str(checkout))
+    git(checkout, "commit", "--quiet", "--allow-empty", "--message", "after the release")
+    git(checkout, "tag", "--force", "v0.0.1", "HEAD~1")
+    monkeypatch.setattr(source, "checkout_root", lambda: checkout)
+    dest = tmp_path / "fresh"
+    new_project(dest, framework="flask", defaults=True)
+    recorded = yaml.safe_load((dest / ".copier-answers.yml").read_text())["_commit"]
+
+    result = update_project(dest)
+
+    assert result.old_commit == recorded
+    assert result.up_to_date
+    assert yaml.safe_load((dest / ".copier-answers.yml").read_text())["_commit"] == recorded
