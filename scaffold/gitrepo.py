@@ -133,3 +133,9 @@ def has_commit(repo: Path, ref: str) -> bool:
     """True when ``ref`` names a commit in the repository at ``repo``."""
     proc = _run(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
     return proc.returncode == 0
+
+
+def show_file(repo: Path, ref: str, path: str) -> str | None:
+    """The text of ``path`` at ``ref`` in the repository at ``repo``, or None if it has none."""
+    proc = _run(repo, "show", f"{ref}:{path}", check=False)
+    return proc.stdout if proc.returncode == 0 else None

@@ -79,15 +79,22 @@ def _infer_type(default: Any) -> str:
 def load_questions(config_file: Path) -> list[Question]:
     """The questions of a copier config file, in file order."""
     try:
-        raw = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+        text = config_file.read_text(encoding="utf-8")
     except OSError as exc:
         raise TemplateNotFound(f"cannot read {config_file}: {exc.strerror}") from exc
+    return parse_questions(text, str(config_file))
+
+
+def parse_questions(text: str, origin: str) -> list[Question]:
+    """The questions of copier config ``text`` (read from ``origin``), in file order."""
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise TemplateNotFound(
-            f"{config_file} is not valid YAML: {exc}", hint="fix the template's copier.yml"
+            f"{origin} is not valid YAML: {exc}", hint="fix the template's copier.yml"
         ) from exc
     if not isinstance(raw, Mapping):
-        raise TemplateNotFound(f"{config_file} is not a mapping of questions")
+        raise TemplateNotFound(f"{origin} is not a mapping of questions")
     questions = []
     for name, spec in raw.items():
         if not isinstance(name, str) or name.startswith("_"):

@@ -33,7 +33,13 @@ from scaffold.errors import (
     TemplateNotFound,
     from_copier,
 )
-from scaffold.questionnaire import check_answers, load_questions, parse_data_items
+from scaffold.questionnaire import (
+    Question,
+    check_answers,
+    load_questions,
+    parse_data_items,
+    parse_questions,
+)
 from scaffold.source import (
     PACKAGED_BUNDLE,
     cache_repo,
@@ -179,6 +185,16 @@ def _from_our_cache(src: str) -> bool:
     return Path(src).expanduser().absolute() == cache_repo().absolute()
 
 
+def _target_questions(config_file: Path, vcs_ref: str | None) -> list[Question]:
+    """The questionnaire of the version being updated to: ``copier.yml`` at ``vcs_ref`` when
+    the template is a git repository that has one there, else the file as it is."""
+    if vcs_ref not in (None, "HEAD"):  # HEAD: the work tree is rendered, changes included
+        text = gitrepo.show_file(config_file.parent, vcs_ref, config_file.name)
+        if text is not None:
+            return parse_questions(text, f"{config_file.name} at {vcs_ref}")
+    return load_questions(config_file)
+
+
 def update_project(
     project: str | os.PathLike[str] = ".",
     *,
@@ -237,7 +253,7 @@ def update_project(
                 )
     answers = dict(data) if isinstance(data, Mapping) else parse_data_items(data)
     if source.config_file is not None:
-        check_answers(answers, load_questions(source.config_file))
+        check_answers(answers, _target_questions(source.config_file, vcs_ref))
     if not defaults and not interactive:
         raise NoTerminal(
             "no terminal to ask the questions on",

@@ -30,7 +30,7 @@ from scaffold.errors import (
     TemplateNotFound,
 )
 from scaffold.render import new_project
-from scaffold.update import UpdateResult, update_project
+from scaffold.update import UpdateResult, _target_questions, update_project
 from tests.conftest import REPO_ROOT
 from tests.helpers import UV, explain, run, tool_env
 
@@ -466,3 +466,28 @@ def test_a_project_from_this_checkout_updates_to_its_head_not_an_older_tag(
     assert result.old_commit == recorded
     assert result.up_to_date
     assert yaml.safe_load((dest / ".copier-answers.yml").read_text())["_commit"] == recorded
+
+
+def test_new_answers_are_checked_against_the_questionnaire_of_the_target_version(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "tpl"
+    repo.mkdir()
+    config = repo / "copier.yml"
+    config.write_text("name:\n  type: str\n  default: x\n", encoding="utf-8")
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--message", "v1")
+    git(repo, "tag", "v1")
+    config.write_text(
+        config.read_text() + "color:\n  type: str\n  choices: [red, blue]\n", encoding="utf-8"
+    )
+    git(repo, "commit", "--quiet", "--all", "--message", "v2")
+    git(repo, "tag", "v2")
+
+    assert [q.name for q in _target_questions(config, "v1")] == ["name"]
+    assert [q.name for q in _target_questions(config, "v2")] == ["name", "color"]
+    git(repo, "checkout", "--quiet", "v1")  # the work tree no longer has the question
+    assert [q.name for q in _target_questions(config, "v2")] == ["name", "color"]
+    assert [q.name for q in _target_questions(config, None)] == ["name"]
+    assert [q.name for q in _target_questions(config, "HEAD")] == ["name"]
