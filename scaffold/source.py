@@ -165,7 +165,17 @@ def bundled_template() -> TemplateSource | None:
     if not PACKAGED_BUNDLE.is_file() or shutil.which("git") is None:
         return None
     repo, ref = materialize_bundle()
-    return TemplateSource(str(repo), ref, "bundle", repo)
+    return TemplateSource(home_relative(repo), ref, "bundle", repo)
+
+
+def home_relative(path: Path) -> str:
+    """``path`` as ``~/...`` when it lies in the home directory (copier expands ``~``), so a
+    project records a ``_src_path`` that is valid for every user and machine with the same
+    cache layout; otherwise the absolute path."""
+    try:
+        return "~/" + path.absolute().relative_to(Path.home().absolute()).as_posix()
+    except ValueError:
+        return str(path.absolute())
 
 
 def resolve_template(template: str | None = None, vcs_ref: str | None = None) -> TemplateSource:

@@ -69,6 +69,12 @@ def test_wheel_contains_the_template(dist: Path) -> None:
             rel = path.relative_to(REPO_ROOT).as_posix()
             assert f"{TEMPLATE}/{rel}" in names, rel
     assert not [name for name in names if name.startswith(("tests/", "templates/"))]
+    # and the answer presets `scaffold smoke` renders
+    presets = sorted(path.name for path in (REPO_ROOT / "examples" / "presets").glob("*.yml"))
+    assert presets
+    assert sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("scaffold/_presets/")) == (
+        presets
+    )
 
 
 def test_sdist_keeps_the_repository_layout(dist: Path) -> None:
@@ -105,6 +111,10 @@ def test_installed_wheel_renders_from_the_packaged_template(dist: Path, tmp_path
     assert answers["_src_path"] == str(tmp_path / "cache" / "scaffold" / "template")
     assert answers["_commit"]
     assert (tmp_path / "X" / "pyproject.toml").is_file()
+    # `scaffold smoke` finds the presets packaged in the wheel (an unknown one lists them)
+    proc = run([scaffold, "smoke", "--preset", "nope"], tmp_path, env=env)
+    assert proc.returncode == 2, proc.stdout
+    assert "available presets: fastapi-default, " in proc.stdout, proc.stdout
 
 
 # --- a wheel's project is updated by the next wheel, offline ------------------------------------
@@ -188,15 +198,21 @@ def test_next_wheel_updates_a_project_of_the_previous_wheel_offline(tmp_path: Pa
     project = tmp_path / "proj"
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["_commit"] == "v0.1.0"
-    assert answers["_src_path"] == str(home / ".cache" / "scaffold" / "template")
+    # Recorded relative to the home directory: valid for another user or machine too.
+    assert answers["_src_path"] == "~/.cache/scaffold/template"
     with (project / "README.md").open("a") as handle:
         handle.write(USER_EDIT)
     _git(project, "commit", "--quiet", "-am", "My notes")
 
     # Neither the first wheel nor the cache it filled is needed: the second wheel's bundle
-    # holds the whole history.
+    # holds the whole history. The update runs as another user (another home directory).
     shutil.rmtree(tmp_path / "venv-a")
     shutil.rmtree(home / ".cache" / "scaffold")
+    other_home = tmp_path / "other-home"
+    other_home.mkdir()
+    env = tool_env(
+        {**OFFLINE, "HOME": str(other_home), "XDG_CACHE_HOME": str(other_home / ".cache")}
+    )
     scaffold_2 = _install(wheel_2, tmp_path / "venv-b")
     cmd = [str(scaffold_2), "update", str(project)]
     started = time.monotonic()
@@ -209,3 +225,5 @@ def test_next_wheel_updates_a_project_of_the_previous_wheel_offline(tmp_path: Pa
     assert (project / ".gitignore").read_text().endswith(TEMPLATE_CHANGE)
     assert (project / "README.md").read_text().endswith(USER_EDIT)
     assert os.sep + "venv-a" + os.sep not in (project / ".copier-answers.yml").read_text()
+    assert answers["_src_path"] == "~/.cache/scaffold/template"
+    assert (other_home / ".cache" / "scaffold" / "template" / ".git").is_dir()
