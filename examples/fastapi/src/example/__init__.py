@@ -1,0 +1,1 @@
+"""Example: the FastAPI application package (entry point: `app.create_app`)."""

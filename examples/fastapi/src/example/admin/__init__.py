@@ -1,0 +1,72 @@
+"""The admin UI at /admin (Starlette-Admin), for active superusers only.
+
+- The session is a cookie signed with SECRET_KEY (Starlette's SessionMiddleware), HttpOnly,
+  SameSite=Lax, Secure in production, and scoped to /admin: the API stays stateless.
+- auth.py: the login form (e-mail, password), the session, and 403 for anyone but a superuser.
+- csrf.py: a CSRF token per session, checked on every form and AJAX request that changes
+  something (it replaces Starlette-Admin's own double-submit cookie, whose field name
+  differs from this project's `csrf_token`).
+- views.py: users and items; passwords are hashed with security.hash_password.
+- templates/: the login page (its fields are `email` and `password`) and the page shell,
+  without the web font Starlette-Admin loads from the internet. Its scripts, styles and
+  icons are served from the package itself, under /admin/statics/: the admin works offline.
+"""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette_admin.contrib.sqla import Admin
+
+from example.admin.auth import AdminAuthProvider
+from example.admin.csrf import CSRFMiddleware, csrf_input
+from example.admin.views import ItemView, UserView
+from example.models import Item, User
+from example.settings import Settings
+
+BASE_URL = "/admin"
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+SESSION_COOKIE = "admin_session"
+# Renewed by every admin response: a session ends after 8 hours without one.
+SESSION_MAX_AGE = 8 * 60 * 60
+
+
+class ProjectAdmin(Admin):
+    def _init_csrf(self) -> None:
+        """Leave out Starlette-Admin's CSRF middleware: csrf.CSRFMiddleware replaces it."""
+
+
+def init_admin(
+    app: FastAPI, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> Admin:
+    """Mount the admin on `app`, with its own session, on the app's database sessions."""
+    secure = settings.environment == "production"
+    admin = ProjectAdmin(
+        sessionmaker,
+        title="Example admin",
+        base_url=BASE_URL,
+        templates_dir=str(TEMPLATES_DIR),
+        auth_provider=AdminAuthProvider(),
+        # Signs Starlette-Admin's flash-message cookie.
+        secret_key=settings.secret_key,
+        middlewares=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie=SESSION_COOKIE,
+                max_age=SESSION_MAX_AGE,
+                path=BASE_URL,
+                same_site="lax",
+                https_only=secure,
+            ),
+            Middleware(CSRFMiddleware, path=BASE_URL, secure=secure),
+        ],
+    )
+    # Every Starlette-Admin form template renders this; ours has the session's token.
+    admin.templates.env.globals["csrf_input"] = csrf_input
+    admin.add_view(UserView(User, icon="fa fa-users"))
+    admin.add_view(ItemView(Item, icon="fa fa-box"))
+    admin.mount_to(app)
+    return admin

@@ -1,0 +1,137 @@
+"""The admin's model views: users and items.
+
+hashed_password is in no view's `fields`: it is never listed, shown, searched, exported,
+imported or edited. The users' forms have a plain `password` field instead, hashed with
+security.hash_password on save (required for a new user, left empty to keep it unchanged).
+"""
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette_admin import (
+    BooleanField,
+    DateTimeField,
+    FloatField,
+    HasOne,
+    IntegerField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
+from starlette_admin.contrib.sqla import ModelView
+from starlette_admin.exceptions import FormValidationError
+
+from example.models import User
+from example.schemas import MAX_ID
+from example.security import hash_password
+
+
+class PriceField(FloatField):
+    """A FloatField for which a form without the field is an error, not a crash."""
+
+    async def parse_form_data(self, request: Request, form_data: FormData) -> float | None:
+        if form_data.get(self.id) is None:
+            return None
+        return await super().parse_form_data(request, form_data)
+
+
+def _valid_id(pk: Any) -> int | None:
+    try:
+        number = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= MAX_ID else None
+
+
+class IdModelView(ModelView):
+    """A malformed or out-of-range id in a URL names no row (404), instead of a crash."""
+
+    async def find_by_pk(self, request: Request, pk: Any) -> Any:
+        number = _valid_id(pk)
+        return None if number is None else await super().find_by_pk(request, number)
+
+    async def find_by_pks(self, request: Request, pks: list[Any]) -> Sequence[Any]:
+        numbers = [number for number in map(_valid_id, pks) if number is not None]
+        return await super().find_by_pks(request, numbers)
+
+
+class UserView(IdModelView):
+    fields = (
+        IntegerField("id", label="ID"),
+        # An <input type="email">, checked in `validate` like the CLI checks it
+        # (Starlette-Admin's EmailField would need the email-validator package).
+        StringField("email", label="E-mail", input_type="email", required=True, maxlength=320),
+        PasswordField(
+            "password",
+            help_text="Required for a new user; leave empty to keep the current password.",
+            form_template="password_input.html",
+            exclude_from_list=True,
+            exclude_from_detail=True,
+            exclude_from_export=True,
+            exclude_from_import=True,
+        ),
+        BooleanField("is_active", label="Active"),
+        BooleanField("is_superuser", label="Superuser"),
+        DateTimeField("created_at", label="Created", read_only=True, exclude_from_create=True),
+    )
+    searchable_fields = ("email",)
+    sortable_fields = ("id", "email", "is_active", "is_superuser", "created_at")
+    fields_default_sort = ("id",)
+    # An import would bypass the password hashing below.
+    importers = ()
+
+    async def validate(self, request: Request, data: dict[str, Any]) -> None:
+        email = data["email"] = data["email"].strip().lower()
+        if "@" not in email or len(email) > 320:
+            raise FormValidationError({"email": "Enter an e-mail address."})
+        same_email = select(func.count()).select_from(User).where(User.email == email)
+        edited_id = _valid_id(request.query_params.get("pk"))
+        if edited_id is not None:  # a user keeps their own address
+            same_email = same_email.where(User.id != edited_id)
+        session: AsyncSession = request.state.session
+        if await session.scalar(same_email):
+            raise FormValidationError({"email": "A user with this e-mail address exists."})
+
+    async def before_create(self, request: Request, data: dict[str, Any], obj: Any) -> None:
+        if not data.get("password"):
+            raise FormValidationError({"password": "A new user needs a password."})
+        obj.hashed_password = await run_in_threadpool(hash_password, data["password"])
+
+    async def before_edit(self, request: Request, data: dict[str, Any], obj: Any) -> None:
+        if data.get("password"):
+            obj.hashed_password = await run_in_threadpool(hash_password, data["password"])
+
+
+class ItemView(IdModelView):
+    fields = (
+        IntegerField("id", label="ID"),
+        StringField("name", required=True, minlength=1, maxlength=100),
+        TextAreaField("description", maxlength=1000, exclude_from_list=True),
+        PriceField("price", required=True),
+        HasOne("owner", key="user", required=True),
+        DateTimeField("created_at", label="Created", read_only=True, exclude_from_create=True),
+        DateTimeField("updated_at", label="Updated", read_only=True, exclude_from_create=True),
+    )
+    searchable_fields = ("name", "description")
+    sortable_fields = ("id", "name", "price", "created_at", "updated_at")
+    fields_default_sort = ("id",)
+
+    async def validate(self, request: Request, data: dict[str, Any]) -> None:
+        errors: dict[str | int, Any] = {}
+        if not 1 <= len(data.get("name") or "") <= 100:
+            errors["name"] = "Enter 1 to 100 characters."
+        if len(data.get("description") or "") > 1000:
+            errors["description"] = "Enter at most 1000 characters."
+        price = data.get("price")
+        if price is None or not math.isfinite(price) or price < 0:
+            errors["price"] = "Enter a number greater than or equal to 0."
+        if data.get("owner") is None:  # the chosen user no longer exists
+            errors["owner"] = "Choose an existing user."
+        if errors:
+            raise FormValidationError(errors)

@@ -1,0 +1,61 @@
+"""POST /api/v1/auth/token: the OAuth2 password flow, issuing JWT bearer tokens."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from example.deps import BEARER_CHALLENGE, SessionDep, SettingsDep
+from example.errors import BodyErrorRoute
+from example.models import User
+from example.ratelimit import LoginRateLimiter
+from example.schemas import Message, Token
+from example.security import create_access_token, verify_password
+
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=BodyErrorRoute)
+
+LOGIN_FAILED = "Incorrect email or password"
+TOO_MANY_ATTEMPTS = "Too many login attempts; try again later"
+
+
+async def limit_login_attempts(request: Request) -> None:
+    """Count every attempt (successful or not) per client address: 429 over AUTH_RATE_LIMIT."""
+    limiter: LoginRateLimiter = request.app.state.login_limiter
+    client = request.client.host if request.client else "unknown"
+    # Off the event loop: with REDIS_URL set, the limiter makes a network round trip.
+    if not await run_in_threadpool(limiter.hit, client):
+        retry_after = await run_in_threadpool(limiter.retry_after, client)
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            TOO_MANY_ATTEMPTS,
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+@router.post(
+    "/token",
+    dependencies=[Depends(limit_login_attempts)],
+    responses={
+        status.HTTP_401_UNAUTHORIZED: {"model": Message},
+        status.HTTP_429_TOO_MANY_REQUESTS: {"model": Message},
+    },
+)
+async def issue_token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Token:
+    """Exchange an e-mail address (`username`) and password for a bearer token."""
+    email = form.username.strip().lower()
+    user = await session.scalar(select(User).where(User.email == email))
+    # Argon2 is deliberately slow: verify off the event loop. Same answer, and about
+    # the same time, whether or not the account exists.
+    password_ok = await run_in_threadpool(
+        verify_password, form.password, user.hashed_password if user else None
+    )
+    if user is None or not password_ok or not user.is_active:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, LOGIN_FAILED, headers=BEARER_CHALLENGE)
+    token = create_access_token(user.id, settings.secret_key, settings.access_token_expire_minutes)
+    return Token(access_token=token)

@@ -1,0 +1,90 @@
+"""The application factory: `create_app(settings)` builds a fully wired FastAPI app."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+
+from example.admin import init_admin
+from example.api import api_router, health, ws
+from example.db import create_engine, create_sessionmaker
+from example.docs import add_docs
+from example.errors import register_exception_handlers
+from example.events import EventHub
+from example.logging_config import configure_logging
+from example.middleware import (
+    REQUEST_ID_HEADER,
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+)
+from example.ratelimit import LoginRateLimiter
+from example.settings import Settings, get_settings
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    """Hand the sessionmaker to the requests; close the engine's connections at shutdown.
+
+    The lifespan state is copied into every request's `request.state` (see deps.get_session).
+    The event hub listens on Redis (REDIS_URL) while the app runs (see api/ws.py).
+    """
+    app.state.events.start()
+    try:
+        yield {"sessionmaker": app.state.sessionmaker}
+    finally:
+        app.state.events.stop()
+        await app.state.engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    app = FastAPI(
+        title="Example",
+        description="Example: a FastAPI web service",
+        version="0.1.0",
+        lifespan=lifespan,
+        middleware=_middleware(settings),
+        # /docs is ours (docs.py): FastAPI's own pages load their assets from a CDN.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    # The engine connects on first use; the lifespan closes its connections at shutdown.
+    app.state.engine = create_engine(settings)
+    app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    app.state.login_limiter = LoginRateLimiter(settings.auth_rate_limit, settings.redis_url)
+    app.state.events = EventHub.from_url(settings.redis_url)
+    register_exception_handlers(app)
+
+    # Every router is registered here, and only here.
+    app.include_router(health.router)
+    app.include_router(api_router)
+    app.include_router(ws.router, prefix="/api/v1")
+    add_docs(app)
+    app.state.admin = init_admin(app, settings, app.state.sessionmaker)
+    return app
+
+
+def _middleware(settings: Settings) -> list[Middleware]:
+    """Outermost first: every response, even a 413 or a CORS preflight, gets a request id."""
+    middleware = [Middleware(RequestContextMiddleware)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=["Location", REQUEST_ID_HEADER],
+            )
+        )
+    middleware.append(Middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES))
+    return middleware

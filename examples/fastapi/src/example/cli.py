@@ -1,0 +1,59 @@
+"""The management command line, `example`: the same commands in both template flavors."""
+
+from typing import Annotated
+
+import typer
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from example.models import User
+from example.security import hash_password
+from example.settings import get_settings
+
+app = typer.Typer(help="Manage Example.", no_args_is_help=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+) -> None:
+    """Start the production server (uvicorn)."""
+    # Imported here so that `create-user` does not pay for the server's imports.
+    from example.server import run_server
+
+    run_server(host=host, port=port, workers=workers)
+
+
+@app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(help="The user's e-mail address (their login).")],
+    password: Annotated[
+        str, typer.Option(help="The user's password.", prompt=True, hide_input=True)
+    ],
+    superuser: Annotated[bool, typer.Option(help="Grant access to everything.")] = False,
+) -> None:
+    """Create a user, or update the password and role of an existing one."""
+    email = email.strip().lower()
+    if "@" not in email:
+        typer.echo(f"Error: {email!r} is not an e-mail address.", err=True)
+        raise typer.Exit(code=2)
+    if not password:
+        typer.echo("Error: the password must not be empty.", err=True)
+        raise typer.Exit(code=2)
+    engine = create_engine(get_settings().sync_database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            user = session.scalar(select(User).where(User.email == email))
+            created = user is None
+            if user is None:
+                user = User(email=email, hashed_password="")
+                session.add(user)
+            user.hashed_password = hash_password(password)
+            user.is_superuser = superuser
+            user.is_active = True
+    finally:
+        engine.dispose()
+    role = "superuser" if superuser else "user"
+    typer.echo(f"{'Created' if created else 'Updated'} {role} {email}.")

@@ -1,0 +1,64 @@
+"""Dependencies the endpoints declare: the settings, a database session, the current user."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from example.models import User
+from example.schemas import MAX_ID
+from example.security import decode_access_token
+from example.settings import Settings
+
+# auto_error=False: the 401 for a missing token is raised below, with the same
+# message and challenge header as the other authentication failures.
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token", scheme_name="OAuth2PasswordBearer", auto_error=False
+)
+
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with (tests create apps with their own)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request, from the sessionmaker the lifespan put in the request state."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.state.sessionmaker
+    async with sessionmaker() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_current_user(
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> User:
+    if not token:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "Not authenticated", headers=BEARER_CHALLENGE
+        )
+    user_id = decode_access_token(token, settings.secret_key)
+    user = None
+    # An out-of-range id can name no row, and would overflow the database driver.
+    if user_id is not None and 1 <= user_id <= MAX_ID:
+        user = await session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Could not validate credentials",
+            headers=BEARER_CHALLENGE,
+        )
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]

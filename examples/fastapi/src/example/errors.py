@@ -1,0 +1,76 @@
+"""Error responses: always JSON, always {"detail": ...} (API-CONTRACT.md).
+
+HTTPException (ours, Starlette's 404/405 for unknown routes and methods, the 413 from
+middleware.py) keeps FastAPI's own handler, which already answers {"detail": message}.
+"""
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+
+from example.middleware import REQUEST_ID_HEADER
+
+log = structlog.get_logger("example.errors")
+
+
+def register_exception_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    # Exception is handled by Starlette's outermost middleware, after every other one.
+    app.add_exception_handler(Exception, unhandled_error_handler)
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """422 in FastAPI's list shape, trimmed to loc/msg/type.
+
+    `input` would echo the request (e.g. a password) and `ctx` may hold objects that
+    are not JSON-serialisable (e.g. the ValueError raised by a validator).
+    """
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = [_error_entry(error) for error in errors]
+    return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+def _error_entry(error: Any) -> dict[str, Any]:
+    loc = [part if isinstance(part, int) else str(part) for part in error.get("loc", ())]
+    return {"loc": loc, "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+
+
+async def unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: log it with its traceback; the client gets a plain 500, never a traceback."""
+    request_id = getattr(request.state, "request_id", None)
+    log.error("unhandled_exception", request_id=request_id, exc_info=exc)
+    headers = {REQUEST_ID_HEADER: request_id} if request_id else None
+    return JSONResponse(
+        {"detail": "Internal Server Error"},
+        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        headers=headers,
+    )
+
+
+class BodyErrorRoute(APIRoute):
+    """A route whose unreadable bodies are 422s, like every other malformed body.
+
+    FastAPI reports a body that is not UTF-8, nests too deeply for the JSON parser or is
+    broken multipart as a bare 400 "There was an error parsing the body"; the contract
+    (and the Flask flavor) answer 422 in the validation-error shape.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HTTPException as exc:  # FastAPI raises Starlette's class here
+                if exc.status_code != status.HTTP_400_BAD_REQUEST or exc.__cause__ is None:
+                    raise
+                error = {"type": "json_invalid", "loc": ("body",), "msg": "Unreadable body"}
+                raise RequestValidationError([error]) from exc
+
+        return handle

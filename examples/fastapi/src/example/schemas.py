@@ -1,0 +1,111 @@
+"""Request and response bodies (Pydantic v2); FastAPI builds the OpenAPI schemas from them."""
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal, NotRequired
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    with_config,
+)
+from pydantic_core import PydanticCustomError
+
+# typing.TypedDict before Python 3.12 lacks what Pydantic needs to validate it.
+from typing_extensions import TypedDict
+
+# The largest id a 64-bit signed integer column holds: larger path ids are simply unknown.
+MAX_ID = 2**63 - 1
+
+
+def _plain_integer(value: object) -> object:
+    # Python's int(), and so Pydantic, also reads "1_0", " 10" and "+10"; an id in a URL
+    # is an optional minus sign and digits, as in the Flask flavor.
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value) is None:
+        raise PydanticCustomError(
+            "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
+        )
+    return value
+
+
+ItemId = Annotated[int, BeforeValidator(_plain_integer)]
+
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Description = Annotated[str, Field(max_length=1000)]
+# strict: a JSON number, not a numeric string or a boolean (as in the Flask flavor).
+Price = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+# "+00:00" rather than Pydantic's "Z", as in the Flask flavor (both are ISO 8601).
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(datetime.isoformat, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class Message(BaseModel):
+    """Every error other than a validation error: {"detail": "..."}."""
+
+    detail: str
+
+
+class Health(BaseModel):
+    status: Literal["ok", "error"]
+    database: Literal["ok", "error"]
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105  # the OAuth2 token type, no secret
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    is_active: bool
+    is_superuser: bool
+
+
+class ItemCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    description: Description | None = None
+    price: Price
+
+
+@with_config(ConfigDict(extra="forbid"))
+class ItemUpdate(TypedDict):
+    """A PATCH body: any subset of the fields.
+
+    A TypedDict rather than a model: a key may be left out, but `name` and `price`
+    may not be null, and the OpenAPI schema says exactly that.
+    """
+
+    name: NotRequired[Name]
+    description: NotRequired[Description | None]
+    price: NotRequired[Price]
+
+
+class ItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    description: str | None
+    price: float
+    owner_id: int
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ItemPage(BaseModel):
+    items: list[ItemRead]
+    total: int
+    limit: int
+    offset: int

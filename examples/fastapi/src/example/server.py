@@ -1,0 +1,22 @@
+"""The production server: uvicorn, serving the app factory."""
+
+import uvicorn
+
+from example.logging_config import configure_logging
+from example.settings import get_settings
+
+
+def run_server(host: str, port: int, workers: int) -> None:
+    # uvicorn's own logs (startup, errors) go through the root logger as JSON too.
+    configure_logging(get_settings().log_level)
+    uvicorn.run(
+        # An import string and factory=True: each worker process builds its own app.
+        "example.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        # The app writes its own JSON access log (middleware.py).
+        access_log=False,
+    )

@@ -1,0 +1,132 @@
+"""FastAPI-specific plumbing: the middleware and the error handlers."""
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, field_validator
+from sqlalchemy import Engine
+
+from example.app import create_app
+from example.settings import Settings
+from tests.common import ApiClient
+
+
+def test_an_unsafe_request_id_is_replaced(client: ApiClient) -> None:
+    response = client.get("/health", headers={"X-Request-ID": "bad id\twith spaces"})
+
+    assert response.headers["X-Request-ID"] != "bad id\twith spaces"
+    assert len(response.headers["X-Request-ID"]) == 32
+
+
+def test_each_request_writes_one_json_access_log_line(
+    capsys: pytest.CaptureFixture[str], settings: Settings, engine: Engine
+) -> None:
+    with TestClient(create_app(settings)) as client:
+        capsys.readouterr()
+        client.get("/api/v1/nothing", headers={"X-Request-ID": "req-1"})
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    [entry] = [line for line in lines if line.get("event") == "request"]
+    assert entry["request_id"] == "req-1"
+    assert entry["method"] == "GET"
+    assert entry["path"] == "/api/v1/nothing"
+    assert entry["status"] == 404
+    assert entry["duration_ms"] >= 0
+
+
+@pytest.fixture
+def failing_client(app: FastAPI) -> Iterator[TestClient]:
+    async def fail() -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/fail", fail)
+    # Starlette re-raises a handled 500 for the server to log; the test wants the response.
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_unhandled_errors_are_a_json_500_with_the_request_id(failing_client: TestClient) -> None:
+    response = failing_client.get("/fail", headers={"X-Request-ID": "req-500"})
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal Server Error"}
+    assert response.headers["X-Request-ID"] == "req-500"
+    assert "boom" not in response.text
+
+
+def test_validation_errors_keep_only_loc_msg_and_type(
+    client: ApiClient, user_headers: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/v1/items", json={"name": "Widget", "price": "NaN"}, headers=user_headers
+    )
+
+    assert response.status_code == 422
+    assert [set(error) for error in response.json()["detail"]] == [{"loc", "msg", "type"}]
+
+
+class Odd(BaseModel):
+    number: int
+
+    @field_validator("number")
+    @classmethod
+    def _odd(cls, value: int) -> int:
+        if value % 2 == 0:
+            raise ValueError("must be odd")  # lands in the error's ctx as an exception object
+        return value
+
+
+def test_validation_errors_with_exception_context_still_serialise(app: FastAPI) -> None:
+    async def echo(body: Odd) -> Odd:
+        return body
+
+    app.add_api_route("/odd", echo, methods=["POST"])
+    with TestClient(app) as client:
+        response = client.post("/odd", json={"number": 2})
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {"loc": ["body", "number"], "msg": "Value error, must be odd", "type": "value_error"}
+        ]
+    }
+
+
+def test_large_declared_body_is_refused_before_routing(client: ApiClient) -> None:
+    response = client.post("/nowhere", content=b"x" * (1024 * 1024 + 1))
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body too large"}
+    assert response.headers["X-Request-ID"]
+
+
+def test_large_chunked_body_is_refused_while_it_is_read(
+    client: ApiClient, user_headers: dict[str, str]
+) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": "Widget", "price": 1, "description": "'
+        for _ in range(17):
+            yield b"x" * 65536
+        yield b'"}'
+
+    headers = {**user_headers, "Content-Type": "application/json"}
+    response = client.post("/api/v1/items", content=chunks(), headers=headers)
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body too large"}
+
+
+@pytest.mark.parametrize("settings_overrides", [{"cors_origins": []}])
+def test_no_cors_headers_without_configured_origins(client: ApiClient) -> None:
+    response = client.get("/health", headers={"Origin": "http://localhost:3000"})
+
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_cors_allows_the_configured_origins(client: ApiClient) -> None:
+    response = client.get("/health", headers={"Origin": "http://localhost:3000"})
+
+    assert response.headers["access-control-allow-origin"] == "http://localhost:3000"

@@ -1,0 +1,136 @@
+"""WS /api/v1/ws/items through the app: every client hears of every item change."""
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketTestSession
+from starlette.websockets import WebSocketDisconnect
+
+from example.api.ws import get_hub
+from example.security import create_access_token
+from tests.common import TEST_SECRET_KEY, ApiClient, MakeUser
+
+WS = "/api/v1/ws/items"
+ITEMS = "/api/v1/items"
+POLICY_VIOLATION = 1008
+# Generous: only a broken fan-out ever waits this long.
+TIMEOUT_SECONDS = 10.0
+
+
+class Socket:
+    """A WebSocket client of the app (Starlette's TestClient session)."""
+
+    def __init__(self, session: WebSocketTestSession) -> None:
+        self._session = session
+
+    def next_event(self) -> Any:
+        return self._session.receive_json()
+
+    def close_code(self) -> int:
+        """Wait for the server to close the connection; the close code it gave."""
+        try:
+            message = self._session.receive_json()
+        except WebSocketDisconnect as closed:
+            return closed.code
+        raise AssertionError(f"the server sent {message!r} instead of closing")
+
+    def close(self) -> None:
+        self._session.close()
+
+
+Connect = Callable[[str], Socket]
+
+
+@pytest.fixture
+def connect(app: FastAPI, client: TestClient) -> Iterator[Connect]:
+    with contextlib.ExitStack() as sessions:
+
+        def open_socket(query: str = "") -> Socket:
+            return Socket(sessions.enter_context(client.websocket_connect(WS + query)))
+
+        yield open_socket
+    # Every connection ended with its session: none is left subscribed.
+    assert get_hub(app).subscriber_count == 0
+
+
+def wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"still not true after {TIMEOUT_SECONDS} s"
+        time.sleep(0.01)
+
+
+def test_every_client_hears_of_each_create_update_and_delete(
+    connect: Connect, client: ApiClient, user_headers: dict[str, str]
+) -> None:
+    token = user_headers["Authorization"].removeprefix("Bearer ")
+    sockets = [connect(""), connect(""), connect(f"?token={token}")]
+
+    created = client.post(ITEMS, json={"name": "Lamp", "price": 12.5}, headers=user_headers)
+    assert created.status_code == 201
+    item_id = created.json()["id"]
+    for socket in sockets:
+        assert socket.next_event() == {"event": "created", "item": created.json()}
+
+    updated = client.patch(f"{ITEMS}/{item_id}", json={"price": 10}, headers=user_headers)
+    assert updated.status_code == 200
+    for socket in sockets:
+        assert socket.next_event() == {"event": "updated", "item": updated.json()}
+
+    deleted = client.delete(f"{ITEMS}/{item_id}", headers=user_headers)
+    assert deleted.status_code == 204
+    for socket in sockets:
+        assert socket.next_event() == {"event": "deleted", "item": {"id": item_id}}
+
+
+def test_a_refused_write_sends_no_event(
+    connect: Connect, client: ApiClient, user_headers: dict[str, str]
+) -> None:
+    socket = connect("")
+
+    invalid = client.post(ITEMS, json={"name": "", "price": 1}, headers=user_headers)
+    anonymous = client.post(ITEMS, json={"name": "Lamp", "price": 1})
+    created = client.post(ITEMS, json={"name": "Lamp", "price": 1}, headers=user_headers)
+
+    assert (invalid.status_code, anonymous.status_code, created.status_code) == (422, 401, 201)
+    # The first event is the one successful write's.
+    assert socket.next_event() == {"event": "created", "item": created.json()}
+
+
+def test_a_client_that_leaves_does_not_disturb_the_others(
+    app: Any, connect: Connect, client: ApiClient, user_headers: dict[str, str]
+) -> None:
+    leaving, staying = connect(""), connect("")
+    assert get_hub(app).subscriber_count == 2
+
+    leaving.close()
+    wait_for(lambda: get_hub(app).subscriber_count == 1)
+    created = client.post(ITEMS, json={"name": "Lamp", "price": 1}, headers=user_headers)
+
+    assert staying.next_event() == {"event": "created", "item": created.json()}
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["", "not-a-jwt", "expired", "wrong-key", "inactive-user", "unknown-user"],
+)
+def test_an_invalid_token_is_refused_with_close_code_1008(
+    connect: Connect, make_user: MakeUser, token: str
+) -> None:
+    active = make_user("ada@example.com")
+    inactive = make_user("idle@example.com", is_active=False)
+    tokens = {
+        "expired": create_access_token(active, TEST_SECRET_KEY, expires_minutes=-1),
+        "wrong-key": create_access_token(active, "another-key-" + TEST_SECRET_KEY, 5),
+        "inactive-user": create_access_token(inactive, TEST_SECRET_KEY, 5),
+        "unknown-user": create_access_token(inactive + 1000, TEST_SECRET_KEY, 5),
+    }
+
+    socket = connect(f"?token={tokens.get(token, token)}")
+
+    assert socket.close_code() == POLICY_VIOLATION

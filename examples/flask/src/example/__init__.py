@@ -1,0 +1,1 @@
+"""Example: the Flask application package (entry point: `app.create_app`)."""

@@ -1,0 +1,266 @@
+"""The admin UI at /admin (Flask-Admin), for active superusers only.
+
+- /admin/login checks an e-mail and password (a Flask-WTF form, so with a CSRF token) and
+  keeps the user's id in Flask's session: a cookie signed with SECRET_KEY, HttpOnly,
+  SameSite=Lax, and Secure in production. /admin/logout clears it.
+- Anonymous visitors are sent to the login page; any other user than an active superuser
+  gets 403 on every admin page.
+- The model views use the request's database session (db.py) and Flask-Admin's SecureForm,
+  so their create, edit and delete forms carry a CSRF token too.
+- Passwords set here are hashed with security.hash_password; the hash is never shown.
+- Flask-Admin serves its Bootstrap, jQuery and Font Awesome files itself, from
+  /admin/static/: the admin works without internet access.
+"""
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+import flask_admin
+from flask import Flask, abort, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_admin import Admin, AdminIndexView
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.form import SecureForm
+from flask_admin.helpers import is_safe_url
+from flask_admin.theme import Bootstrap4Theme
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy import select
+from wtforms import Field, FloatField, Form, PasswordField, StringField
+from wtforms.validators import InputRequired, ValidationError
+
+from example.db import get_database, get_session
+from example.models import Item, User
+from example.security import hash_password, verify_password
+from example.settings import Settings
+
+# The session key holding the logged-in user's id.
+SESSION_USER_ID = "admin_user_id"
+
+CSRF_FAILED = "The form has expired or was not sent from this site; please try again."
+FIELDS_MISSING = "Enter your e-mail address and password."
+LOGIN_FAILED = "Incorrect email or password."
+
+# A plain page, in the admin's look, built with markupsafe: every value is escaped
+# unless it is already Markup (the form's fields render as Markup).
+LOGIN_PAGE = Markup("""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Log in - {title}</title>
+<link href="{stylesheet}" rel="stylesheet">
+</head>
+<body class="bg-light">
+<main class="container" style="max-width: 26rem">
+<h1 class="h4 mt-5 mb-4">{title}</h1>
+{error}
+<form method="post" action="{action}">
+{csrf}
+<div class="form-group">{email_label}{email}</div>
+<div class="form-group">{password_label}{password}</div>
+<button type="submit" class="btn btn-primary">Log in</button>
+</form>
+</main>
+</body>
+</html>
+""")
+ERROR_ALERT = Markup('<div class="alert alert-danger" role="alert">{}</div>')
+
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def expose(url: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
+    """Flask-Admin's `expose`, typed (Flask-Admin ships no type hints)."""
+    decorator: Callable[[View], View] = flask_admin.expose(url, methods)
+    return decorator
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF is untyped
+    email = StringField("E-mail", validators=[InputRequired()])
+    password = PasswordField("Password", validators=[InputRequired()])
+
+
+def current_admin_user() -> User | None:
+    """The active user whose id this request's session holds (looked up once per request)."""
+    if "admin_user" not in g:
+        user_id = session.get(SESSION_USER_ID)
+        user = get_session().get(User, user_id) if isinstance(user_id, int) else None
+        g.admin_user = user if user is not None and user.is_active else None
+    admin_user: User | None = g.admin_user
+    return admin_user
+
+
+def _is_superuser() -> bool:
+    user = current_admin_user()
+    return user is not None and user.is_superuser
+
+
+def _refuse() -> ResponseReturnValue:
+    """Anonymous: to the login page (and back afterwards). Anyone else: 403."""
+    if current_admin_user() is None:
+        return redirect(url_for("admin.login_view", next=request.full_path.rstrip("?")))
+    abort(403)
+
+
+class AdminHomeView(AdminIndexView):  # type: ignore[misc]  # Flask-Admin is untyped
+    """/admin/, plus the login and logout pages, which are open to everyone."""
+
+    PUBLIC_VIEWS = frozenset({"login_view", "logout_view"})
+
+    def is_accessible(self) -> bool:
+        return _is_superuser()
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> ResponseReturnValue:
+        return _refuse()
+
+    def _handle_view(self, name: str, **kwargs: Any) -> ResponseReturnValue | None:
+        if name in self.PUBLIC_VIEWS:
+            return None
+        result: ResponseReturnValue | None = super()._handle_view(name, **kwargs)
+        return result
+
+    @expose("/login", methods=("GET", "POST"))
+    def login_view(self) -> ResponseReturnValue:
+        form = LoginForm()
+        if request.method == "GET":
+            return self._login_page(form)
+        if not form.validate():
+            # A missing or wrong CSRF token, or an empty field.
+            error = CSRF_FAILED if "csrf_token" in form.errors else FIELDS_MISSING
+            return self._login_page(form, error), 400
+        email = form.email.data.strip().lower()
+        user = get_session().scalar(select(User).where(User.email == email))
+        password_ok = verify_password(form.password.data, user.hashed_password if user else None)
+        if user is None or not password_ok or not user.is_active:
+            return self._login_page(form, LOGIN_FAILED), 401
+        # A fresh session: nothing from before the login carries over.
+        session.clear()
+        session[SESSION_USER_ID] = user.id
+        target = request.args.get("next", "")
+        if not (target.startswith("/admin/") and is_safe_url(target)):
+            target = url_for("admin.index")
+        return redirect(target)
+
+    @expose("/logout")
+    def logout_view(self) -> ResponseReturnValue:
+        session.clear()
+        return redirect(url_for("admin.login_view"))
+
+    def _login_page(self, form: LoginForm, error: str | None = None) -> str:
+        stylesheet = url_for("admin.static", filename="bootstrap/bootstrap4/css/bootstrap.min.css")
+        page: str = LOGIN_PAGE.format(
+            title=self.admin.name,
+            stylesheet=stylesheet,
+            error=ERROR_ALERT.format(error) if error else "",
+            action=request.full_path.rstrip("?"),
+            csrf=form.hidden_tag(),
+            email_label=form.email.label(),
+            email=form.email(class_="form-control", autocomplete="username", autofocus=True),
+            password_label=form.password.label(),
+            password=form.password(class_="form-control", autocomplete="current-password"),
+        )
+        return page
+
+
+class SuperuserModelView(ModelView):  # type: ignore[misc]  # Flask-Admin is untyped
+    """A model view for superusers only, whose forms carry a CSRF token."""
+
+    form_base_class = SecureForm
+    can_view_details = True
+    page_size = 50
+
+    def is_accessible(self) -> bool:
+        return _is_superuser()
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> ResponseReturnValue:
+        return _refuse()
+
+
+class NewPasswordField(PasswordField):  # type: ignore[misc]  # WTForms is untyped
+    """A password typed in the clear; UserView stores its hash, never the field itself."""
+
+    def populate_obj(self, obj: Any, name: str) -> None:
+        pass
+
+
+USER_COLUMNS = ("id", "email", "is_active", "is_superuser", "created_at")
+
+
+class UserView(SuperuserModelView):
+    # hashed_password is in none of these lists: never listed, shown, exported or searched.
+    column_list = USER_COLUMNS
+    column_details_list = USER_COLUMNS
+    column_export_list = USER_COLUMNS
+    column_searchable_list = ("email",)
+    column_filters = ("is_active", "is_superuser")
+    column_default_sort = "id"
+    form_columns = ("email", "password", "is_active", "is_superuser")
+    form_extra_fields: ClassVar[dict[str, Any]] = {
+        "password": NewPasswordField(
+            "Password", description="Required for a new user; leave empty to keep it unchanged."
+        )
+    }
+
+    def on_model_change(self, form: Form, model: User, is_created: bool) -> None:
+        model.email = model.email.strip().lower()
+        if "@" not in model.email:
+            raise ValidationError("Enter an e-mail address.")
+        password: str | None = form.password.data
+        if password:
+            model.hashed_password = hash_password(password)
+        elif is_created:
+            raise ValidationError("A new user needs a password.")
+
+
+def _finite_non_negative(_form: Form, field: Field) -> None:
+    if field.data is not None and (not math.isfinite(field.data) or field.data < 0):
+        raise ValidationError("Enter a number greater than or equal to 0.")
+
+
+class ItemView(SuperuserModelView):
+    column_list = ("id", "name", "price", "owner", "created_at", "updated_at")
+    column_details_list = (
+        "id",
+        "name",
+        "description",
+        "price",
+        "owner",
+        "created_at",
+        "updated_at",
+    )
+    column_searchable_list = ("name", "description")
+    column_default_sort = "id"
+    form_columns = ("name", "description", "price", "owner")
+    # Flask-Admin has no converter for SQLAlchemy 2.1's Float (no longer a Numeric).
+    form_overrides: ClassVar[dict[str, Any]] = {"price": FloatField}
+    form_args: ClassVar[dict[str, Any]] = {"price": {"validators": [_finite_non_negative]}}
+
+
+def init_admin(app: Flask, settings: Settings) -> Admin:
+    """Mount the admin on `app`; its session cookie is Flask's, signed with SECRET_KEY."""
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.environment == "production",
+    )
+    admin = Admin(
+        app,
+        name="Example admin",
+        index_view=AdminHomeView(url="/admin"),
+        theme=Bootstrap4Theme(),
+    )
+    db_session = get_database(app).session
+    with warnings.catch_warnings():
+        # Flask-Admin 2 would rather have a Flask-SQLAlchemy object than a session, and
+        # warns; this project has no Flask-SQLAlchemy, and the scoped session is the
+        # request's own (see db.py).
+        warnings.filterwarnings(
+            "ignore", message="Passing a session object directly", category=DeprecationWarning
+        )
+        admin.add_view(UserView(User, db_session, name="Users"))
+        admin.add_view(ItemView(Item, db_session, name="Items"))
+    return admin

@@ -1,0 +1,78 @@
+"""POST /api/v1/auth/token: the OAuth2 password flow, issuing JWT bearer tokens."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, current_app, request
+from sqlalchemy import select
+
+from example.api.blueprint import make_blueprint
+from example.auth import CHALLENGE, current_settings
+from example.db import get_session
+from example.errors import abort_json
+from example.models import User
+from example.ratelimit import LoginRateLimiter
+from example.schemas import HTTPError, HTTPValidationError, Token, TokenRequest
+from example.security import create_access_token, verify_password
+from example.settings import Settings
+
+blp = make_blueprint("auth", url_prefix="/api/v1/auth", description="Log in.")
+
+LOGIN_FAILED = "Incorrect email or password"
+RATE_LIMITED = "Too many login attempts; try again later"
+LIMITER_KEY = "example.login_rate_limiter"
+RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "Seconds until the client may try again",
+        "schema": {"type": "integer"},
+    }
+}
+
+
+def init_rate_limit(app: Flask, settings: Settings) -> None:
+    """Give the app its login rate limiter (memory, or Redis when REDIS_URL is set)."""
+    app.extensions[LIMITER_KEY] = LoginRateLimiter(settings.auth_rate_limit, settings.redis_url)
+
+
+def rate_limited(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Count every attempt from the client's address; over AUTH_RATE_LIMIT answer 429.
+
+    Place it above the flask-smorest `arguments` decorator, so that malformed attempts
+    count too and a limited client is refused before its form is read.
+    """
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        limiter: LoginRateLimiter = current_app.extensions[LIMITER_KEY]
+        client = request.remote_addr or "unknown"
+        if not limiter.hit(client):
+            abort_json(429, RATE_LIMITED, {"Retry-After": str(limiter.retry_after(client))})
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@blp.route("/token", methods=["POST"])
+@rate_limited
+@blp.arguments(TokenRequest, location="form")
+@blp.response(200, Token)
+@blp.alt_response(401, schema=HTTPError, description="Wrong e-mail or password")
+@blp.alt_response(422, schema=HTTPValidationError)
+@blp.alt_response(
+    429,
+    schema=HTTPError,
+    description="Too many login attempts from this address",
+    headers=RETRY_AFTER_HEADER,
+)
+def issue_token(form: dict[str, str]) -> dict[str, Any]:
+    """Exchange an e-mail address and password for a bearer token."""
+    email = form["username"].strip().lower()
+    user = get_session().scalar(select(User).where(User.email == email))
+    # Same answer, and about the same time, whether or not the account exists.
+    password_ok = verify_password(form["password"], user.hashed_password if user else None)
+    if user is None or not password_ok or not user.is_active:
+        abort_json(401, LOGIN_FAILED, CHALLENGE)
+    settings = current_settings()
+    token = create_access_token(user.id, settings.secret_key, settings.access_token_expire_minutes)
+    return {"access_token": token, "token_type": "bearer"}

@@ -1,0 +1,128 @@
+"""WS /api/v1/ws/items (flask-sock): every item created, updated or deleted, as it happens.
+
+Each connection holds one server thread (gunicorn's gthread worker, see server.py) that
+forwards the events its Subscription queues (events.py does the fan-out).
+"""
+
+import queue
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, g, request
+from flask_sock import Sock
+
+from example.auth import INVALID_CREDENTIALS, MAX_ID, current_settings
+from example.db import close_session, get_session
+from example.events import MAX_PENDING_EVENTS, EventHub, EventKind
+from example.models import User
+from example.security import decode_access_token
+from example.settings import Settings
+
+PATH = "/api/v1/ws/items"
+EXTENSION_KEY = "example.events"
+# WebSocket close codes (RFC 6455): a refused token, and a client too far behind.
+POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
+# How often an idle connection checks whether its client is still there.
+POLL_SECONDS = 1.0
+SERVER_OPTIONS = {
+    # Pings find clients that vanished without closing (uvicorn pings every 20 s too).
+    "ping_interval": 20,
+    # Clients have nothing to say on this endpoint.
+    "max_message_size": 4096,
+}
+
+blueprint = Blueprint("ws", __name__)
+sock = Sock()
+
+
+class Subscription:
+    """One client's queue of pending events, filled by the hub from any thread."""
+
+    def __init__(self, maxsize: int = MAX_PENDING_EVENTS) -> None:
+        self._queue: queue.Queue[str] = queue.Queue(maxsize)
+        self.dropped = False
+
+    def offer(self, message: str) -> bool:
+        try:
+            self._queue.put_nowait(message)
+        except queue.Full:
+            self.dropped = True
+            return False
+        return True
+
+    def get(self, timeout: float) -> str | None:
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+def init_websocket(app: Flask, settings: Settings) -> EventHub:
+    """Give the app its event hub (listening on Redis when REDIS_URL is set) and the route."""
+    hub = EventHub.from_url(settings.redis_url)
+    hub.start()
+    app.extensions[EXTENSION_KEY] = hub
+    app.config["SOCK_SERVER_OPTIONS"] = SERVER_OPTIONS
+    app.register_blueprint(blueprint)
+    return hub
+
+
+def get_hub(app: Flask | None = None) -> EventHub:
+    hub: EventHub = (app or current_app).extensions[EXTENSION_KEY]
+    return hub
+
+
+def publish(kind: EventKind, item: dict[str, Any]) -> None:
+    """Tell every connected client, in every worker process, about a committed change."""
+    get_hub().publish(kind, item)
+
+
+@blueprint.before_request
+def _subscribe() -> None:
+    # Before flask-sock's handshake: a client that sees its connection open misses no event.
+    g.subscription = Subscription()
+    get_hub().subscribe(g.subscription)
+
+
+@blueprint.teardown_request
+def _unsubscribe(_error: BaseException | None = None) -> None:
+    subscription: Subscription | None = g.pop("subscription", None)
+    if subscription is not None:
+        get_hub().unsubscribe(subscription)
+
+
+def item_events(ws: Any) -> None:
+    """Send each event as a JSON text message; `?token=` must be valid if given."""
+    token = request.args.get("token")
+    valid = token is None or _token_is_valid(token)
+    # The connection lives on: it must not hold a database connection meanwhile.
+    close_session()
+    if not valid:
+        ws.close(POLICY_VIOLATION, INVALID_CREDENTIALS)
+        return
+    subscription: Subscription = g.subscription
+    while ws.connected and not subscription.dropped:
+        message = subscription.get(POLL_SECONDS)
+        if message is not None:
+            try:
+                ws.send(message)
+            except OSError:  # the client vanished mid-send; flask-sock closes the rest
+                return
+        # Whatever the client sends is ignored, but must not pile up.
+        while ws.receive(timeout=0) is not None:
+            pass
+    if subscription.dropped:
+        ws.close(TRY_AGAIN_LATER, "Too many pending events; reconnect")
+
+
+# A call rather than a decorator: flask-sock is untyped, and the view stays type-checked.
+sock.route(PATH, bp=blueprint)(item_events)
+
+
+def _token_is_valid(token: str) -> bool:
+    """The token names an active user (the same checks as the bearer-token endpoints)."""
+    user_id = decode_access_token(token, current_settings().secret_key)
+    user = None
+    if user_id is not None and 1 <= user_id <= MAX_ID:
+        user = get_session().get(User, user_id)
+    return user is not None and user.is_active

@@ -1,0 +1,43 @@
+"""The application factory (Flask tutorial style: `create_app`, one blueprint per concern)."""
+
+from flask import Flask
+from flask_cors import CORS
+
+from example import db, middleware
+from example.admin import init_admin
+from example.api import register_blueprints
+from example.api.auth import init_rate_limit
+from example.api.ws import init_websocket
+from example.errors import register_error_handlers
+from example.logging_config import configure_logging
+from example.openapi import init_api
+from example.settings import Settings, get_settings
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app from `settings` (default: the environment and `.env`)."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        # The typed settings, for code running in a request (see auth.current_settings).
+        SETTINGS=settings,
+    )
+
+    db.init_app(app, settings)
+    middleware.init_app(app)
+    if settings.cors_origins:
+        CORS(app, origins=settings.cors_origins, expose_headers=["Location", "X-Request-ID"])
+
+    init_rate_limit(app, settings)
+    api = init_api(app)
+    register_blueprints(api)
+    init_websocket(app, settings)
+    init_admin(app, settings)
+    register_error_handlers(app)
+    return app

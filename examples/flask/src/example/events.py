@@ -1,0 +1,142 @@
+"""Item events for the WebSocket clients of /api/v1/ws/items, fanned out to every one of them.
+
+The framework glue (api/ws.py) registers one Subscriber per connected client: a bounded
+queue that the client's connection drains. `EventHub.publish()` hands an event to every
+subscriber of this process or, when REDIS_URL is set, publishes it on a Redis channel that a
+listener thread in every worker process relays to its own subscribers, so that a client sees
+every change whichever worker process holds its connection.
+"""
+
+import json
+import threading
+import time
+from typing import Any, Literal, Protocol
+
+import structlog
+from redis import Redis, RedisError
+from redis.client import PubSub, PubSubWorkerThread
+
+EventKind = Literal["created", "updated", "deleted"]
+
+# Events a client may fall behind by before it is dropped (see Subscriber.offer).
+MAX_PENDING_EVENTS = 100
+# How long the listener waits for a message before it checks whether it should stop.
+LISTEN_TIMEOUT_SECONDS = 1.0
+# A pause after a lost Redis connection, so that a Redis outage is not a busy loop.
+RECONNECT_DELAY_SECONDS = 1.0
+
+log = structlog.get_logger("example.events")
+
+
+class Subscriber(Protocol):
+    def offer(self, message: str) -> bool:
+        """Queue `message` for the client without blocking.
+
+        False when the client cannot take it (it is too far behind or gone): the hub then
+        drops the subscriber, and its connection ends instead of silently missing events.
+        """
+        ...
+
+
+def item_event(kind: EventKind, item: dict[str, Any]) -> str:
+    """The message every client receives: the item as the REST API returns it, or its id."""
+    return json.dumps({"event": kind, "item": item})
+
+
+class EventHub:
+    """This process's subscribers, and the Redis channel shared with the other processes."""
+
+    def __init__(self, redis: Redis | None = None) -> None:
+        self._redis = redis
+        self._subscribers: set[Subscriber] = set()
+        self._lock = threading.Lock()
+        self._pubsub: PubSub | None = None
+        self._listener: PubSubWorkerThread | None = None
+        # Pub/sub ignores Redis database numbers; naming the channel after the database keeps
+        # deployments that share a Redis server on different databases apart, as their keys are.
+        database = redis.connection_pool.connection_kwargs.get("db", 0) if redis else 0
+        self.channel = f"example:db{database}:item-events"
+
+    @classmethod
+    def from_url(cls, redis_url: str | None) -> "EventHub":
+        """A hub for REDIS_URL: fan-out through Redis, or within this process when unset."""
+        return cls(Redis.from_url(redis_url) if redis_url else None)
+
+    def start(self) -> None:
+        """Listen on the Redis channel (a daemon thread); nothing to do without Redis."""
+        if self._redis is None or self._listener is not None:
+            return
+        # redis-py leaves pubsub() unannotated.
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        # Subscribed here, before the app serves a request: no event published after
+        # start() returns is missed.
+        pubsub.subscribe(**{self.channel: self._relay})
+        self._pubsub = pubsub
+        self._listener = pubsub.run_in_thread(
+            sleep_time=LISTEN_TIMEOUT_SECONDS,
+            daemon=True,
+            exception_handler=_log_and_pause,
+        )
+
+    def stop(self) -> None:
+        """Stop listening and close the Redis connections."""
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener.join(timeout=LISTEN_TIMEOUT_SECONDS * 5)
+            self._listener = None
+        if self._pubsub is not None:
+            self._pubsub.close()
+            self._pubsub = None
+        if self._redis is not None:
+            self._redis.close()
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        with self._lock:
+            self._subscribers.add(subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        with self._lock:
+            self._subscribers.discard(subscriber)
+
+    @property
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return len(self._subscribers)
+
+    def publish(self, kind: EventKind, item: dict[str, Any]) -> None:
+        """Send an event to every client of every worker process.
+
+        Called after the change is committed: a Redis failure is logged, never raised, so
+        that the request that made the change still succeeds.
+        """
+        message = item_event(kind, item)
+        if self._redis is None:
+            self.deliver(message)
+            return
+        try:
+            self._redis.publish(self.channel, message)
+        except RedisError:
+            log.exception("event_publish_failed", channel=self.channel, kind=kind)
+
+    def deliver(self, message: str) -> None:
+        """Hand `message` to each subscriber of this process; drop those that cannot take it."""
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            try:
+                accepted = subscriber.offer(message)
+            except Exception:  # a broken client must not keep the event from the others
+                log.exception("event_delivery_failed")
+                accepted = False
+            if not accepted:
+                self.unsubscribe(subscriber)
+
+    def _relay(self, message: dict[str, Any]) -> None:
+        data = message["data"]
+        self.deliver(data.decode() if isinstance(data, bytes) else str(data))
+
+
+def _log_and_pause(error: BaseException, _pubsub: PubSub, _thread: PubSubWorkerThread) -> None:
+    # redis-py reconnects (and subscribes again) on the listener's next read.
+    log.warning("event_listener_error", error=repr(error))
+    time.sleep(RECONNECT_DELAY_SECONDS)

@@ -1,0 +1,66 @@
+"""Per-request plumbing: a request id, an early 413, one JSON access-log line."""
+
+import io
+import re
+import time
+import uuid
+
+import structlog
+from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An incoming id is echoed only if it is short and plain (it ends up in logs and headers).
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+access_log = structlog.get_logger("example.access")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_start_request)
+    app.before_request(_refuse_large_bodies)
+    app.after_request(_finish_request)
+    app.teardown_request(_forget_request)
+
+
+def _start_request() -> None:
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=g.request_id)
+
+
+def _refuse_large_bodies() -> None:
+    # Werkzeug would only refuse the body once a view reads it; refuse it up front, so
+    # every route answers 413 the same way, before authentication or routing errors.
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    environ = request.environ
+    if request.content_length is None and environ.get("wsgi.input_terminated"):
+        # A chunked body announces no length, and Werkzeug would silently cut it at the
+        # limit; buffer it (one byte past the limit at most) and give it a length.
+        body = environ["wsgi.input"].read(limit + 1)
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge
+
+
+def _finish_request(response: Response) -> Response:
+    request_id = g.get("request_id") or uuid.uuid4().hex
+    response.headers[REQUEST_ID_HEADER] = request_id
+    started = g.get("request_started", time.perf_counter())
+    access_log.info(
+        "request",
+        method=request.method,
+        path=request.path,
+        status=response.status_code,
+        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
+    return response
+
+
+def _forget_request(_error: BaseException | None = None) -> None:
+    # Log lines written between requests must not carry the last request's id.
+    structlog.contextvars.clear_contextvars()

@@ -1,0 +1,111 @@
+"""Marshmallow schemas: what the API accepts and returns (and what /openapi.json shows).
+
+Response schemas are generated from the SQLAlchemy models (marshmallow-sqlalchemy);
+request schemas are written out, with the same limits as the FastAPI flavor's models.
+"""
+
+from typing import Any
+
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
+
+from example.models import Item, User
+
+MAX_OFFSET = 2**31 - 1
+
+NAME_LENGTH = validate.Length(min=1, max=100)
+DESCRIPTION_LENGTH = validate.Length(max=1000)
+PRICE_RANGE = validate.Range(min=0)
+
+
+class JsonNumber(fields.Float):
+    """A JSON number: not a numeric string (Marshmallow's Float reads "12.5"), as in FastAPI."""
+
+    def _validated(self, value: Any) -> float:
+        if isinstance(value, str):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+class ItemCreate(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=NAME_LENGTH)
+    description = fields.String(load_default=None, allow_none=True, validate=DESCRIPTION_LENGTH)
+    # allow_nan=False also refuses NaN and Infinity, which Python's JSON parser accepts.
+    price = JsonNumber(required=True, validate=PRICE_RANGE, allow_nan=False)
+
+
+class ItemUpdate(Schema):
+    """Any subset of the fields; name and price may be left out but not set to null."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(validate=NAME_LENGTH)
+    description = fields.String(allow_none=True, validate=DESCRIPTION_LENGTH)
+    price = JsonNumber(validate=PRICE_RANGE, allow_nan=False)
+
+
+# The type parameter (the instance `load` would build) is bound to SQLAlchemy's legacy
+# DeclarativeMeta, which 2.0-style models are not; these schemas only dump, so Any.
+class ItemRead(SQLAlchemyAutoSchema[Any]):
+    class Meta:
+        model = Item
+        include_fk = True
+        fields = ("id", "name", "description", "price", "owner_id", "created_at", "updated_at")
+
+
+class ItemListQuery(Schema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
+
+
+class ItemPage(Schema):
+    items = fields.List(fields.Nested(ItemRead), required=True)
+    total = fields.Integer(required=True)
+    limit = fields.Integer(required=True)
+    offset = fields.Integer(required=True)
+
+
+class UserRead(SQLAlchemyAutoSchema[Any]):
+    class Meta:
+        model = User
+        # Listed, not excluded: a new column must never leak by default (hashed_password).
+        fields = ("id", "email", "is_active", "is_superuser")
+
+
+class TokenRequest(Schema):
+    """The OAuth2 password-flow form; `username` is the e-mail address."""
+
+    class Meta:
+        # Swagger UI's "Authorize" dialog also sends grant_type, scope and client_id.
+        unknown = EXCLUDE
+
+    username = fields.String(required=True)
+    password = fields.String(required=True)
+
+
+class Token(Schema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True)
+
+
+class HTTPError(Schema):
+    detail = fields.String(required=True)
+
+
+class ValidationErrorItem(Schema):
+    loc = fields.List(fields.Raw(), required=True)
+    msg = fields.String(required=True)
+    type = fields.String(required=True)
+
+
+class HTTPValidationError(Schema):
+    detail = fields.List(fields.Nested(ValidationErrorItem), required=True)
+
+
+class Health(Schema):
+    status = fields.String(required=True)
+    database = fields.String(required=True)

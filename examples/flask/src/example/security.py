@@ -1,0 +1,41 @@
+"""Password hashing (Argon2 via pwdlib) and access tokens (HS256 JWTs via PyJWT)."""
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from pwdlib import PasswordHash
+
+ALGORITHM = "HS256"
+
+_password_hash = PasswordHash.recommended()
+# Verifying against this when the e-mail is unknown makes a failed login take the
+# same time whether or not the account exists.
+_DUMMY_HASH = _password_hash.hash("dummy password, never matches")
+
+
+def hash_password(password: str) -> str:
+    return _password_hash.hash(password)
+
+
+def verify_password(password: str, hashed_password: str | None) -> bool:
+    if hashed_password is None:
+        _password_hash.verify(password, _DUMMY_HASH)
+        return False
+    return _password_hash.verify(password, hashed_password)
+
+
+def create_access_token(user_id: int, secret_key: str, expires_minutes: int) -> str:
+    now = datetime.now(UTC)
+    claims = {"sub": str(user_id), "iat": now, "exp": now + timedelta(minutes=expires_minutes)}
+    return jwt.encode(claims, secret_key, algorithm=ALGORITHM)
+
+
+def decode_access_token(token: str, secret_key: str) -> int | None:
+    """The user id a valid token names, or None for an expired, tampered or malformed token."""
+    try:
+        claims = jwt.decode(
+            token, secret_key, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
+        )
+        return int(claims["sub"])
+    except (jwt.InvalidTokenError, ValueError):
+        return None

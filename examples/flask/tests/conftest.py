@@ -1,0 +1,98 @@
+"""Flask fixtures: `app` and an httpx-like `client`, on top of the shared ones in common.py."""
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
+from sqlalchemy import Engine
+from werkzeug.datastructures import Headers
+from werkzeug.test import TestResponse
+
+from example.app import create_app
+from example.db import get_database
+from example.settings import Settings
+
+pytest_plugins = ["tests.common"]
+
+
+class Response:
+    """The parts of an httpx.Response the tests read, over Werkzeug's TestResponse."""
+
+    def __init__(self, response: TestResponse) -> None:
+        self.status_code: int = response.status_code
+        self.headers: Headers = response.headers
+        self.content: bytes = response.get_data()
+
+    @property
+    def text(self) -> str:
+        return self.content.decode()
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+class Client:
+    """httpx's calling convention (json=, data=, params=, content=, follow_redirects=) on
+    Flask's test client, so that the shared tests read the same in both flavors.
+
+    Like Flask's test client, it keeps cookies between requests and does not follow
+    redirects unless asked to.
+    """
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        follow_redirects: bool = False,
+    ) -> Response:
+        response = self._client.open(
+            url,
+            method=method,
+            json=json,
+            data=content if content is not None else data,
+            query_string=params,
+            headers=dict(headers or {}),
+            follow_redirects=follow_redirects,
+        )
+        try:
+            return Response(response)
+        finally:
+            response.close()  # a streamed file (e.g. /docs/static/) is otherwise left open
+
+    def get(self, url: str, **kwargs: Any) -> Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Response:
+        return self.request("POST", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> Response:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> Response:
+        return self.request("DELETE", url, **kwargs)
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, template_cache: BytecodeCache) -> Iterator[Flask]:
+    app = create_app(settings)
+    app.jinja_env.bytecode_cache = template_cache
+    yield app
+    get_database(app).engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> Client:
+    return Client(app.test_client())

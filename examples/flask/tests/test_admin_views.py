@@ -1,0 +1,278 @@
+"""Flask-Admin's model views: superusers manage users and items through CSRF-protected forms.
+
+(The login contract both flavors share is in test_admin.py.)
+"""
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from example.models import Item, User
+from example.security import verify_password
+from tests.common import DEFAULT_PASSWORD, ApiClient, MakeUser
+from tests.test_admin import LOGIN_URL, assert_redirects_to, attribute, csrf_token, inputs, log_in
+
+ASSET_URL = re.compile(r"""<(?:link|script)\b[^>]*\b(?:href|src)=["']([^"']+)["']""", re.IGNORECASE)
+
+
+@pytest.fixture
+def admin_client(client: ApiClient, make_user: MakeUser) -> ApiClient:
+    make_user("admin@example.com", is_superuser=True)
+    assert_redirects_to(log_in(client, "admin@example.com"), "/admin/")
+    return client
+
+
+def form_token(client: ApiClient, url: str) -> str:
+    page = client.get(url)
+    assert page.status_code == 200, page.text
+    token = attribute(inputs(page.text)["csrf_token"], "value")
+    assert token
+    return token
+
+
+def submit(client: ApiClient, url: str, **form: str) -> Any:
+    """POST an admin form, with the CSRF token of the page it is on."""
+    return client.post(url, data={**form, "csrf_token": form_token(client, url)})
+
+
+def user_by_email(engine: Engine, email: str) -> User | None:
+    with Session(engine) as session:
+        return session.scalar(select(User).where(User.email == email))
+
+
+def all_items(engine: Engine) -> list[Item]:
+    with Session(engine) as session:
+        return list(session.scalars(select(Item).order_by(Item.id)))
+
+
+def test_a_superuser_creates_a_user_whose_password_is_hashed(
+    admin_client: ApiClient, engine: Engine
+) -> None:
+    response = submit(
+        admin_client,
+        "/admin/user/new/",
+        email=" New@Example.com",
+        password="n3w-pass",
+        is_active="y",
+    )
+
+    assert_redirects_to(response, "/admin/user/")
+    user = user_by_email(engine, "new@example.com")
+    assert user is not None
+    assert user.is_active
+    assert not user.is_superuser
+    assert user.hashed_password != "n3w-pass"
+    assert verify_password("n3w-pass", user.hashed_password)
+    pages = [
+        "/admin/user/",
+        f"/admin/user/details/?id={user.id}",
+        f"/admin/user/edit/?id={user.id}",
+        "/admin/user/new/",
+    ]
+    for url in pages:
+        page = admin_client.get(url)
+        assert page.status_code == 200, url
+        assert user.hashed_password not in page.text, url
+        assert "argon2" not in page.text, url
+        assert "hashed_password" not in page.text.lower().replace(" ", "_"), url
+    # The hash is not searchable: searching for it finds nobody.
+    search = admin_client.get("/admin/user/", params={"search": user.hashed_password[:30]})
+    assert search.status_code == 200
+    assert "new@example.com" not in search.text
+    assert "new@example.com" in admin_client.get("/admin/user/?search=new@").text
+
+
+def test_editing_a_user_keeps_the_password_unless_a_new_one_is_given(
+    admin_client: ApiClient, make_user: MakeUser, engine: Engine
+) -> None:
+    user_id = make_user("ada@example.com", "old-pass")
+    url = f"/admin/user/edit/?id={user_id}"
+
+    submit(admin_client, url, email="ada@example.com", password="", is_active="y", is_superuser="y")
+    unchanged = user_by_email(engine, "ada@example.com")
+    submit(admin_client, url, email="ada@example.com", password="new-pass", is_active="y")
+    changed = user_by_email(engine, "ada@example.com")
+
+    assert unchanged is not None
+    assert unchanged.is_superuser
+    assert verify_password("old-pass", unchanged.hashed_password)
+    assert changed is not None
+    assert not changed.is_superuser
+    assert verify_password("new-pass", changed.hashed_password)
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("nopass@example.com", ""), ("not-an-e-mail", "pass")],
+    ids=["no-password", "bad-email"],
+)
+def test_invalid_new_users_are_not_created(
+    admin_client: ApiClient, engine: Engine, email: str, password: str
+) -> None:
+    response = submit(admin_client, "/admin/user/new/", email=email, password=password)
+
+    assert response.status_code == 200
+    with Session(engine) as session:
+        assert session.scalars(select(User.email)).all() == ["admin@example.com"]
+
+
+def test_a_superuser_creates_and_edits_an_item(
+    admin_client: ApiClient, make_user: MakeUser, engine: Engine
+) -> None:
+    owner_id = make_user("owner@example.com")
+    other_id = make_user("other@example.com")
+    form_page = admin_client.get("/admin/item/new/").text
+    assert f'<option value="{owner_id}">owner@example.com' in form_page
+
+    created = submit(
+        admin_client,
+        "/admin/item/new/",
+        name="Widget",
+        description="",
+        price="2.5",
+        owner=str(owner_id),
+    )
+    [item] = all_items(engine)
+    edited = submit(
+        admin_client,
+        f"/admin/item/edit/?id={item.id}",
+        name="Gadget",
+        description="Shiny",
+        price="3",
+        owner=str(other_id),
+    )
+    [after] = all_items(engine)
+
+    assert_redirects_to(created, "/admin/item/")
+    assert (item.name, item.description, item.price) == ("Widget", None, 2.5)
+    assert item.owner_id == owner_id
+    assert_redirects_to(edited, "/admin/item/")
+    assert (after.name, after.description, after.price) == ("Gadget", "Shiny", 3.0)
+    assert after.owner_id == other_id
+    assert after.updated_at >= item.updated_at
+    listing = admin_client.get("/admin/item/")
+    assert "Gadget" in listing.text
+    assert "other@example.com" in listing.text
+    assert admin_client.get(f"/admin/item/details/?id={item.id}").status_code == 200
+
+
+@pytest.mark.parametrize("price", ["-1", "nan", "inf", "", "cheap"])
+def test_item_prices_must_be_finite_and_not_negative(
+    admin_client: ApiClient, make_user: MakeUser, engine: Engine, price: str
+) -> None:
+    owner_id = make_user("owner@example.com")
+
+    response = submit(
+        admin_client, "/admin/item/new/", name="Widget", price=price, owner=str(owner_id)
+    )
+
+    assert response.status_code == 200
+    assert all_items(engine) == []
+
+
+def test_admin_forms_without_a_csrf_token_are_refused(
+    admin_client: ApiClient, make_user: MakeUser, engine: Engine
+) -> None:
+    owner_id = make_user("owner@example.com")
+    fields = {"name": "Widget", "price": "1", "owner": str(owner_id)}
+
+    no_token = admin_client.post("/admin/item/new/", data=fields)
+    forged = admin_client.post("/admin/item/new/", data={**fields, "csrf_token": "1##forged"})
+    assert no_token.status_code == 200
+    assert forged.status_code == 200
+    assert all_items(engine) == []
+
+    submit(admin_client, "/admin/item/new/", **fields)
+    [item] = all_items(engine)
+    admin_client.post("/admin/item/delete/", data={"id": str(item.id), "url": "/admin/item/"})
+    assert len(all_items(engine)) == 1
+    admin_client.post(
+        "/admin/item/delete/",
+        data={"id": str(item.id), "csrf_token": form_token(admin_client, "/admin/item/")},
+    )
+    assert all_items(engine) == []
+
+
+def test_users_who_are_not_superusers_get_403_on_every_admin_view(
+    client: ApiClient, make_user: MakeUser
+) -> None:
+    user_id = make_user("user@example.com")
+    log_in(client, "user@example.com")
+
+    for url in ["/admin/", "/admin/user/", "/admin/item/new/", f"/admin/user/edit/?id={user_id}"]:
+        assert client.get(url).status_code == 403, url
+    assert client.post("/admin/user/delete/", data={"id": str(user_id)}).status_code == 403
+
+
+def test_anonymous_visitors_come_back_to_the_page_they_asked_for(
+    client: ApiClient, make_user: MakeUser
+) -> None:
+    make_user("admin@example.com", is_superuser=True)
+
+    asked = client.get("/admin/item/?page=0")
+    assert_redirects_to(asked, LOGIN_URL)
+    login_url = asked.headers["Location"]
+    response = client.post(
+        login_url,
+        data={
+            "email": "admin@example.com",
+            "password": DEFAULT_PASSWORD,
+            "csrf_token": csrf_token(client),
+        },
+    )
+
+    assert response.headers["Location"] == "/admin/item/?page=0"
+
+
+def test_a_login_never_redirects_off_the_admin(client: ApiClient, make_user: MakeUser) -> None:
+    make_user("admin@example.com", is_superuser=True)
+    form = {"email": "admin@example.com", "password": DEFAULT_PASSWORD}
+
+    response = client.post(
+        f"{LOGIN_URL}?next=https://evil.example/admin/",
+        data={**form, "csrf_token": csrf_token(client)},
+    )
+
+    assert response.headers["Location"] == "/admin/"
+
+
+def test_a_login_form_with_empty_fields_is_refused(client: ApiClient) -> None:
+    response = client.post(LOGIN_URL, data={"email": "", "csrf_token": csrf_token(client)})
+
+    assert response.status_code == 400
+    assert "Enter your e-mail address and password." in response.text
+
+
+def test_a_deactivated_superuser_loses_the_admin_at_once(
+    admin_client: ApiClient, engine: Engine
+) -> None:
+    with Session(engine) as session, session.begin():
+        session.execute(update(User).values(is_active=False))
+
+    assert_redirects_to(admin_client.get("/admin/"), LOGIN_URL)
+
+
+def test_admin_pages_load_only_local_assets(admin_client: ApiClient) -> None:
+    assets = set()
+    for url in [LOGIN_URL, "/admin/", "/admin/user/", "/admin/item/new/"]:
+        assets |= set(ASSET_URL.findall(admin_client.get(url).text))
+
+    assert assets
+    for asset in assets:
+        assert asset.startswith("/admin/static/"), asset
+        assert admin_client.get(asset).status_code == 200, asset
+
+
+@pytest.mark.parametrize(
+    ("settings_overrides", "secure"),
+    [({"environment": "production"}, True), ({}, False)],
+    ids=["production", "testing"],
+)
+def test_the_session_cookie_is_secure_in_production(app: Flask, secure: bool) -> None:
+    assert app.config["SESSION_COOKIE_SECURE"] is secure
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

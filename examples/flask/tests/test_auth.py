@@ -1,0 +1,130 @@
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from sqlalchemy import Engine, text
+
+from example.security import ALGORITHM, create_access_token
+from tests.common import TEST_SECRET_KEY, ApiClient, Login, MakeUser
+
+TOKEN_URL = "/api/v1/auth/token"
+
+
+def test_login_issues_a_bearer_token_naming_the_user(
+    client: ApiClient, make_user: MakeUser
+) -> None:
+    user_id = make_user("ada@example.com", "s3cret-pass")
+
+    response = client.post(
+        TOKEN_URL, data={"username": "ada@example.com", "password": "s3cret-pass"}
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    claims = jwt.decode(body["access_token"], TEST_SECRET_KEY, algorithms=[ALGORITHM])
+    assert claims["sub"] == str(user_id)
+    assert claims["exp"] > datetime.now(UTC).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [
+        ("ada@example.com", "wrong password"),
+        ("nobody@example.com", "s3cret-pass"),
+        ("inactive@example.com", "s3cret-pass"),
+    ],
+    ids=["wrong-password", "unknown-user", "inactive-user"],
+)
+def test_failed_login_gives_the_same_401_whatever_the_reason(
+    client: ApiClient, make_user: MakeUser, username: str, password: str
+) -> None:
+    make_user("ada@example.com", "s3cret-pass")
+    make_user("inactive@example.com", "s3cret-pass", is_active=False)
+
+    response = client.post(TOKEN_URL, data={"username": username, "password": password})
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Incorrect email or password"}
+
+
+def test_login_without_a_password_is_a_422_on_the_body(client: ApiClient) -> None:
+    response = client.post(TOKEN_URL, data={"username": "ada@example.com"})
+
+    assert response.status_code == 422
+    assert ["body", "password"] in [error["loc"] for error in response.json()["detail"]]
+
+
+def test_protected_endpoint_without_a_token_is_401(client: ApiClient) -> None:
+    response = client.get("/api/v1/users/me")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Not authenticated"}
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def _expired_token(user_id: int) -> str:
+    return create_access_token(user_id, TEST_SECRET_KEY, expires_minutes=-1)
+
+
+def _tampered_token(user_id: int) -> str:
+    token = create_access_token(user_id, TEST_SECRET_KEY, expires_minutes=5)
+    return token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+
+
+def _foreign_key_token(user_id: int) -> str:
+    return create_access_token(user_id, "another-secret-key-of-someone-else-0123", 5)
+
+
+def _no_exp_token(user_id: int) -> str:
+    return jwt.encode({"sub": str(user_id)}, TEST_SECRET_KEY, algorithm=ALGORITHM)
+
+
+def _future_token(user_id: int) -> str:
+    expires = datetime.now(UTC) + timedelta(minutes=5)
+    return jwt.encode({"sub": "not-a-number", "exp": expires}, TEST_SECRET_KEY, algorithm=ALGORITHM)
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [_expired_token, _tampered_token, _foreign_key_token, _no_exp_token, _future_token],
+    ids=["expired", "tampered", "wrong-key", "no-exp", "bad-subject"],
+)
+def test_invalid_tokens_are_401(
+    client: ApiClient, make_user: MakeUser, make_token: Callable[[int], str]
+) -> None:
+    user_id = make_user("ada@example.com")
+
+    response = client.get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {make_token(user_id)}"}
+    )
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Could not validate credentials"}
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_token_of_a_deleted_user_is_401(client: ApiClient) -> None:
+    token = create_access_token(424242, TEST_SECRET_KEY, expires_minutes=5)
+
+    response = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Could not validate credentials"}
+
+
+def test_token_of_a_deactivated_user_is_401(
+    client: ApiClient, make_user: MakeUser, login: Login, engine: Engine
+) -> None:
+    user_id = make_user("ada@example.com")
+    headers = login("ada@example.com")
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE users SET is_active = :off WHERE id = :id"), {"off": False, "id": user_id}
+        )
+
+    response = client.get("/api/v1/users/me", headers=headers)
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Could not validate credentials"}

@@ -1,0 +1,128 @@
+"""The event hub: fan-out to this process's clients, and across processes through Redis."""
+
+import json
+import queue
+from collections.abc import Iterator
+
+import fakeredis
+import pytest
+
+from example.events import EventHub
+
+ITEM = {"id": 7, "name": "Lamp"}
+TIMEOUT_SECONDS = 10.0
+
+
+class Recorder:
+    """A subscriber that keeps what it is offered (thread-safe: the listener thread offers)."""
+
+    def __init__(self, accept: bool = True) -> None:
+        self.messages: queue.Queue[str] = queue.Queue()
+        self.accept = accept
+
+    def offer(self, message: str) -> bool:
+        self.messages.put(message)
+        return self.accept
+
+    def next(self) -> object:
+        return json.loads(self.messages.get(timeout=TIMEOUT_SECONDS))
+
+
+class Broken:
+    def offer(self, message: str) -> bool:
+        raise ConnectionResetError("the client's socket is gone")
+
+
+@pytest.fixture
+def redis_server() -> fakeredis.FakeServer:
+    return fakeredis.FakeServer()
+
+
+@pytest.fixture
+def worker_hubs(redis_server: fakeredis.FakeServer) -> Iterator[list[EventHub]]:
+    """Two hubs on one Redis, as in two worker processes."""
+    hubs = [EventHub(fakeredis.FakeRedis(server=redis_server, db=3)) for _ in range(2)]
+    for hub in hubs:
+        hub.start()
+    yield hubs
+    for hub in hubs:
+        hub.stop()
+
+
+def test_without_redis_an_event_reaches_every_subscriber_of_the_process() -> None:
+    hub = EventHub()
+    first, second = Recorder(), Recorder()
+    hub.subscribe(first)
+    hub.subscribe(second)
+
+    hub.publish("created", ITEM)
+
+    assert first.next() == second.next() == {"event": "created", "item": ITEM}
+
+
+def test_a_broken_or_lagging_subscriber_is_dropped_and_the_others_still_hear() -> None:
+    hub = EventHub()
+    healthy, lagging = Recorder(), Recorder(accept=False)
+    for subscriber in (Broken(), lagging, healthy):
+        hub.subscribe(subscriber)
+
+    hub.publish("updated", ITEM)
+    hub.publish("deleted", {"id": 7})
+
+    assert healthy.next() == {"event": "updated", "item": ITEM}
+    assert healthy.next() == {"event": "deleted", "item": {"id": 7}}
+    assert lagging.messages.qsize() == 1  # offered once, then dropped
+    assert hub.subscriber_count == 1
+
+
+def test_an_unsubscribed_client_hears_nothing_more() -> None:
+    hub = EventHub()
+    leaving = Recorder()
+    hub.subscribe(leaving)
+    hub.unsubscribe(leaving)
+
+    hub.publish("created", ITEM)
+
+    assert leaving.messages.empty()
+    assert hub.subscriber_count == 0
+
+
+def test_with_redis_an_event_reaches_the_subscribers_of_every_process(
+    worker_hubs: list[EventHub],
+) -> None:
+    publisher, listener = worker_hubs
+    here, there = Recorder(), Recorder()
+    publisher.subscribe(here)
+    listener.subscribe(there)
+
+    publisher.publish("created", ITEM)
+
+    assert here.next() == there.next() == {"event": "created", "item": ITEM}
+
+
+def test_the_channel_is_named_after_the_package_and_the_redis_database(
+    worker_hubs: list[EventHub],
+) -> None:
+    assert worker_hubs[0].channel == "example:db3:item-events"
+    assert EventHub().channel == "example:db0:item-events"
+
+
+def test_a_redis_outage_loses_the_event_but_fails_no_request(
+    worker_hubs: list[EventHub], redis_server: fakeredis.FakeServer
+) -> None:
+    publisher, listener = worker_hubs
+    there = Recorder()
+    listener.subscribe(there)
+    redis_server.connected = False
+
+    publisher.publish("created", ITEM)  # logged, not raised: the change itself is committed
+
+    assert there.messages.empty()
+    assert listener.subscriber_count == 1
+
+
+def test_from_url_uses_redis_only_when_a_url_is_given() -> None:
+    hub = EventHub.from_url("redis://localhost:6379/5")
+
+    assert hub.channel.endswith(":db5:item-events")
+    assert EventHub.from_url(None).channel.endswith(":db0:item-events")

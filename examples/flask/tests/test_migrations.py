@@ -1,0 +1,62 @@
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
+
+from example.models import Base
+from example.settings import Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def alembic_config(settings: Settings) -> Iterator[Config]:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", settings.sync_database_url)
+    config.attributes["configure_logger"] = False
+    yield config
+    # A PostgreSQL test database lives for the whole run: leave it empty for the next test.
+    command.downgrade(config, "base")
+    engine = create_engine(settings.sync_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    finally:
+        engine.dispose()
+
+
+def test_migrations_build_exactly_the_models_schema(
+    alembic_config: Config, settings: Settings
+) -> None:
+    command.upgrade(alembic_config, "head")
+
+    engine = create_engine(settings.sync_database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_migrations_downgrade_to_an_empty_database(
+    alembic_config: Config, settings: Settings
+) -> None:
+    command.upgrade(alembic_config, "head")
+    command.downgrade(alembic_config, "base")
+
+    engine = create_engine(settings.sync_database_url)
+    try:
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_there_is_a_single_head(alembic_config: Config) -> None:
+    assert len(ScriptDirectory.from_config(alembic_config).get_heads()) == 1
