@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from scaffold import __version__
 from scaffold.errors import Interrupted, ScaffoldError
@@ -237,6 +238,77 @@ def update(
         )
         typer.echo(f"Conflicts remain: resolve {where} before committing.", err=True)
         raise typer.Exit(1)
+
+
+SMOKE_FAILED = 1  # the exit code when a variant fails a step
+RESULT_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow"}
+
+
+@app.command()
+def smoke(
+    framework: Annotated[
+        str | None,
+        typer.Option(
+            "--framework", "-f", metavar="flask|fastapi", help="Only that framework's presets."
+        ),
+    ] = None,
+    preset: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--preset", "-p", metavar="NAME", help="A preset from examples/presets; repeatable."
+        ),
+    ] = None,
+    keep: Annotated[
+        Path | None,
+        typer.Option("--keep", metavar="DIR", help="Keep the rendered projects in DIR/<preset>."),
+    ] = None,
+) -> None:
+    """Render answer presets, install each project and run its lint, types, migrations and tests.
+
+    Exit 1 if any step of any variant fails.
+    """
+    from scaffold.smoke import StepResult, run_smoke
+
+    progress = Console(stderr=True, soft_wrap=True)
+
+    def show(variant: str, step: str, result: StepResult | None) -> None:
+        if result is None:
+            progress.print(f"[dim]{variant}: {step}...[/]", highlight=False)
+        elif result.status != "skipped":
+            style = RESULT_STYLE[result.status]
+            progress.print(
+                f"{variant}: {step} [{style}]{result.status}[/] ({result.seconds:.1f} s)",
+                highlight=False,
+            )
+
+    report = _call(run_smoke, preset or [], framework=framework, keep=keep, on_progress=show)
+    for failure in report.failures:
+        if failure.output_tail:
+            console.rule(f"{failure.variant}: {failure.step}", align="left")
+            console.print(failure.output_tail, markup=False, highlight=False)
+    table = Table(title="scaffold smoke")
+    for column in ("variant", "step", "result"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("seconds", justify="right")
+    for result in report.results:
+        status = Text(result.status, style=RESULT_STYLE[result.status])
+        table.add_row(result.variant, result.step, status, f"{result.seconds:.1f}")
+    console.print(table, highlight=False)
+    for failure in report.failures:  # one line each, unwrapped: what to fix
+        console.print(
+            f"FAILED {failure.variant}: {failure.step}: {failure.detail}",
+            markup=False,
+            highlight=False,
+        )
+    failed = [variant.preset.name for variant in report.variants if not variant.ok]
+    summary = f"{len(report.variants)} variants, {len(failed)} failed"
+    if failed:
+        summary += f" ({', '.join(failed)})"
+    console.print(f"{summary}; {report.seconds:.0f} s.", markup=False, highlight=False)
+    if report.kept_in is not None:
+        console.print(f"The projects are kept in {report.kept_in}.", markup=False, highlight=False)
+    if failed:
+        raise typer.Exit(SMOKE_FAILED)
 
 
 @app.command()

@@ -86,6 +86,18 @@ class UntrustedTemplate(ScaffoldError):
     exit_code = 10
 
 
+class UnknownPreset(ScaffoldError):
+    """A ``--preset`` name that is not one of the answer presets."""
+
+    exit_code = 2
+
+
+class MissingTool(ScaffoldError):
+    """A program or library ``scaffold smoke`` needs is not installed."""
+
+    exit_code = 9
+
+
 class Interrupted(ScaffoldError):
     """The user pressed Ctrl-C."""
 
