@@ -111,6 +111,7 @@ class Rule:
 
 
 PKG = "src/{package_name}"
+TASKS_REGISTRATION = {"fastapi": "include_router(tasks.router)", "flask": ", tasks)"}
 
 RULES: list[Rule] = [
     # always, both flavors
@@ -149,14 +150,54 @@ RULES: list[Rule] = [
     Rule(f"{PKG}/server.py"),
     Rule(f"{PKG}/db.py"),
     Rule(f"{PKG}/schemas.py"),
-    Rule(f"{PKG}/api/__init__.py"),
+    # The tasks router / blueprint is registered iff there is one.
+    Rule(
+        f"{PKG}/api/__init__.py",
+        contains=lambda a: (
+            [TASKS_REGISTRATION[a["framework"]]] if a["background_tasks"] == "celery" else []
+        ),
+        lacks=lambda a: (
+            [TASKS_REGISTRATION[a["framework"]]] if a["background_tasks"] == "none" else []
+        ),
+    ),
     Rule(f"{PKG}/deps.py", exists_if=when("framework", "fastapi")),
+    # WS /api/v1/ws/items: the shared fan-out (events.py) and each flavor's glue (api/ws.py).
+    Rule(
+        f"{PKG}/events.py", contains=lambda a: [f'"{a["package_name"]}:db{{database}}:item-events"']
+    ),
+    Rule(
+        f"{PKG}/api/ws.py",
+        contains=lambda a: (
+            ['@router.websocket("/ws/items")']
+            if a["framework"] == "fastapi"
+            else ['PATH = "/api/v1/ws/items"', "flask_sock"]
+        ),
+    ),
+    Rule(
+        f"{PKG}/server.py",
+        contains=lambda a: ['"worker_class": "gthread"'] if a["framework"] == "flask" else [],
+    ),
+    Rule("tests/test_events.py"),
+    Rule("tests/test_websocket.py"),
+    Rule(
+        "README.md",
+        contains=lambda a: ["## Realtime item events (WebSocket)", 'new WebSocket("ws://'],
+    ),
     Rule("tests/__init__.py"),
     Rule("tests/common.py"),
     Rule("tests/conftest.py"),
     Rule(
         "README.md",
-        contains=lambda a: [a["project_name"], "python -m pip install uv", "uv run pytest"],
+        contains=lambda a: [
+            a["project_name"],
+            "python -m pip install uv",
+            "uv run pytest",
+            *(
+                [f"celery -A {a['package_name']}.tasks worker", "POST /api/v1/tasks/item-summary"]
+                if a["background_tasks"] == "celery"
+                else []
+            ),
+        ],
     ),
     Rule(
         "LICENSE",
@@ -174,6 +215,15 @@ RULES: list[Rule] = [
     Rule(f"{PKG}/admin*", exists_if=when("admin", True)),
     Rule(f"{PKG}/tasks.py", exists_if=when("background_tasks", "celery")),
     Rule("tests/test_tasks.py", exists_if=when("background_tasks", "celery")),
+    # The API's face of the task queue: POST /api/v1/tasks/item-summary, GET /api/v1/tasks/{id}.
+    Rule(
+        f"{PKG}/api/tasks.py",
+        exists_if=when("background_tasks", "celery"),
+        contains=lambda a: [
+            '"/item-summary"',
+            '"/{task_id}"' if a["framework"] == "fastapi" else '"/<task_id>"',
+        ],
+    ),
 ]
 
 # (framework, rule path) pairs whose file that flavor does not ship yet. Remove an entry

@@ -19,6 +19,7 @@ import collections
 import contextlib
 import itertools
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -36,11 +37,13 @@ import copier
 import httpx
 import jwt
 import pytest
+import redis
 import uv
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FLAVORS = ["flask", "fastapi"]
 PROJECT_SLUG = "contract-check"
+PACKAGE_NAME = PROJECT_SLUG.replace("-", "_")
 # The same answers for both flavors; only `framework` differs.
 ANSWERS: dict[str, Any] = {
     "project_name": "Contract Check",
@@ -59,6 +62,8 @@ TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 (a URL, not a password)
 
 # Fuzzed requests per flavor, filled in by test_fuzz.py, printed in the terminal summary.
 FUZZ_REQUESTS: collections.Counter[str] = collections.Counter()
+# WebSocket events received and checked by test_websocket.py, per flavor.
+EVENTS_RECEIVED: collections.Counter[str] = collections.Counter()
 # Passed assert statements of test_contract.py, counted only with
 # `-o enable_assertion_pass_hook=true`
 # (pytest calls pytest_assertion_pass only then; delete a stale __pycache__ first).
@@ -79,6 +84,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if PASSED_ASSERTS:
         counts = ", ".join(f"{flavor}: {n}" for flavor, n in sorted(PASSED_ASSERTS.items()))
         terminalreporter.write_line(f"contract suite: passed assertions per flavor: {counts}")
+    if EVENTS_RECEIVED:
+        counts = ", ".join(f"{flavor}: {n}" for flavor, n in sorted(EVENTS_RECEIVED.items()))
+        terminalreporter.write_line(f"contract WebSocket events received per flavor: {counts}")
     if FUZZ_REQUESTS:
         counts = ", ".join(f"{flavor}: {n}" for flavor, n in sorted(FUZZ_REQUESTS.items()))
         terminalreporter.write_line(f"contract fuzzing: HTTP requests sent per flavor: {counts}")
@@ -355,12 +363,24 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def start_server(project: Project, database: Path, *, rate_limit: str, name: str) -> Server:
+def start_server(
+    project: Project,
+    database: Path,
+    *,
+    rate_limit: str,
+    name: str,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+) -> Server:
     """Start ``<slug> serve`` in production mode and wait until GET /health answers 200."""
     port = free_port()
     secret_key = secrets.token_hex(32)
     env = project.database_env(
-        database, ENVIRONMENT="production", SECRET_KEY=secret_key, AUTH_RATE_LIMIT=rate_limit
+        database,
+        ENVIRONMENT="production",
+        SECRET_KEY=secret_key,
+        AUTH_RATE_LIMIT=rate_limit,
+        **(extra_env or {}),
     )
     log_path = project.path.parent / f"{name}.log"
     with log_path.open("wb") as log:
@@ -375,7 +395,7 @@ def start_server(project: Project, database: Path, *, rate_limit: str, name: str
                 "--port",
                 str(port),
                 "--workers",
-                "1",
+                str(workers),
             ],
             cwd=project.path,
             env=env,
@@ -475,4 +495,63 @@ def fuzz_server(project: Project, database: Path) -> Iterator[Server]:
     database = shutil.copyfile(database, project.path.parent / "fuzz.db")
     server = start_server(project, database, rate_limit=FUZZ_RATE_LIMIT, name="fuzz")
     yield server
+    server.stop()
+
+
+# --- WebSocket events (test_websocket.py) ------------------------------------------------
+
+REDIS_SERVER = "redis://127.0.0.1:6379"
+EVENT_WORKERS = 2
+# The generated projects' Redis channel for item events (src/<package>/events.py).
+EVENT_CHANNEL = "{package}:db{database}:item-events"
+
+
+@dataclass
+class EventServer:
+    """A production server with two worker processes that share item events through Redis."""
+
+    server: Server
+    redis_url: str
+    channel: str
+
+
+def unused_redis_database() -> int:
+    """A Redis database number whose item-event channel no other run listens on.
+
+    Pub/sub ignores database numbers, but the generated projects name their channel after
+    the database in REDIS_URL: a number nobody listens on keeps this run's events its own
+    while other contract runs share the machine's Redis.
+    """
+    client = redis.Redis.from_url(REDIS_SERVER)
+    numbers = list(range(1, 16))
+    random.shuffle(numbers)  # two runs starting together rarely try the same number first
+    try:
+        for number in numbers:
+            channel = EVENT_CHANNEL.format(package=PACKAGE_NAME, database=number)
+            [(_, listeners)] = client.pubsub_numsub(channel)
+            if listeners == 0:
+                return number
+    except redis.ConnectionError as exc:
+        pytest.fail(f"no Redis at {REDIS_SERVER} for the WebSocket tests: {exc}", pytrace=False)
+    finally:
+        client.close()
+    pytest.fail("every Redis database has item-event listeners already", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def event_server(project: Project, database: Path) -> Iterator[EventServer]:
+    """``serve --workers 2`` with REDIS_URL set, its own database and an unreachable login limit."""
+    number = unused_redis_database()
+    redis_url = f"{REDIS_SERVER}/{number}"
+    database = shutil.copyfile(database, project.path.parent / "events.db")
+    server = start_server(
+        project,
+        database,
+        rate_limit=FUZZ_RATE_LIMIT,
+        name="events",
+        workers=EVENT_WORKERS,
+        extra_env={"REDIS_URL": redis_url},
+    )
+    channel = EVENT_CHANNEL.format(package=PACKAGE_NAME, database=number)
+    yield EventServer(server=server, redis_url=redis_url, channel=channel)
     server.stop()
