@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Response, expect
 
-from tests.browser.conftest import Steps
+from tests.contract.browser.conftest import Steps
 from tests.contract.conftest import Credentials, Server
 
 pytestmark = pytest.mark.browser

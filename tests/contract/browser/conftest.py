@@ -1,8 +1,9 @@
 """Headless Chromium against each flavor's production server, with a screenshot per step.
 
 The projects, their databases and the servers come from the contract suite's fixtures and
-helpers (tests/contract/conftest.py), imported rather than copied: the same answers, the same
-users, the same ``<slug> serve`` in production mode.
+helpers (tests/contract/conftest.py; this package lives inside it, so the two suites share one
+rendered and installed project per flavor): the same answers, the same users, the same
+``<slug> serve`` in production mode.
 
 The browser is Debian's ``chromium`` driven by Playwright for Python. Playwright's own browser
 downloads are never used (the machines have no internet); a missing ``/usr/bin/chromium`` fails
@@ -28,16 +29,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
-from tests.contract.conftest import (
-    REPO_ROOT,
-    Project,
-    Server,
-    database,
-    project,
-    start_server,
-)
-
-__all__ = ["database", "project"]  # the contract suite's fixtures, used here too
+from tests.contract.conftest import REPO_ROOT, Project, Server, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
