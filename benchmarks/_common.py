@@ -1,0 +1,84 @@
+"""Helpers the benchmark scripts share: timing, statistics, the machine's description."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+# uv must not download interpreters; the projects target the Pythons on PATH.
+ENV = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
+
+
+def tool(name: str) -> str:
+    """An executable: from this interpreter's environment first (scaffold, copier), then PATH."""
+    candidate = VENV_BIN / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name, path=ENV["PATH"])
+    if found is None:
+        sys.exit(f"error: {name} is not installed")
+    return found
+
+
+def timed(cmd: Sequence[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> float:
+    """Run `cmd` to completion; its wall time in seconds. A failure stops the benchmark."""
+    started = time.perf_counter()
+    proc = subprocess.run(
+        list(cmd), cwd=cwd, env=env or ENV, capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        output = proc.stdout[-3000:] + proc.stderr[-2000:]
+        sys.exit(f"error: `{' '.join(cmd)}` failed ({proc.returncode}):\n{output}")
+    return elapsed
+
+
+def summary(values: Sequence[float], unit: str = "s", digits: int = 3) -> str:
+    """Median and spread (min-max) of repeated measurements."""
+    med = statistics.median(values)
+    return (
+        f"{med:.{digits}f} {unit} (min {min(values):.{digits}f}, max {max(values):.{digits}f},"
+        f" n={len(values)})"
+    )
+
+
+def ratio(a: Sequence[float], b: Sequence[float]) -> float:
+    """Median of A over median of B."""
+    return statistics.median(a) / statistics.median(b)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> str:
+    return (
+        f"{os.cpu_count()} cores, {cpu_model()}, Python {platform.python_version()},"
+        f" {platform.system()} {platform.release()}"
+    )
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def header(title: str) -> None:
+    print(f"# {title}")
+    print(f"machine: {machine()}")
+    print(f"load average at start (1/5/15 min): {load_average()}")
