@@ -11,7 +11,6 @@ from sqlalchemy import Engine
 from example.app import create_app
 from example.settings import Settings
 
-
 pytest_plugins = ["tests.common"]
 
 

@@ -1,5 +1,6 @@
 """WS /api/v1/ws/items through the app: every client hears of every item change."""
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterator
@@ -11,7 +12,7 @@ from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
-from example.api.ws import get_hub
+from example.api.ws import Subscription, get_hub
 from example.security import create_access_token
 from tests.common import TEST_SECRET_KEY, ApiClient, MakeUser
 
@@ -27,6 +28,9 @@ class Socket:
 
     def __init__(self, session: WebSocketTestSession) -> None:
         self._session = session
+
+    def send(self, text: str) -> None:
+        self._session.send_text(text)
 
     def next_event(self) -> Any:
         return self._session.receive_json()
@@ -134,3 +138,30 @@ def test_an_invalid_token_is_refused_with_close_code_1008(
     socket = connect(f"?token={tokens.get(token, token)}")
 
     assert socket.close_code() == POLICY_VIOLATION
+
+
+def test_what_a_client_sends_is_ignored(
+    connect: Connect, client: ApiClient, user_headers: dict[str, str]
+) -> None:
+    socket = connect("")
+
+    socket.send("hello?")
+    created = client.post(ITEMS, json={"name": "Lamp", "price": 1}, headers=user_headers)
+
+    assert socket.next_event() == {"event": "created", "item": created.json()}
+
+
+def test_a_subscription_too_far_behind_ends_after_its_pending_events() -> None:
+    async def fill_and_drain() -> tuple[list[bool], list[str | None], bool]:
+        subscription = Subscription(asyncio.get_running_loop(), maxsize=2)
+        offered = [subscription.offer(f"event {n}") for n in range(3)]
+        await asyncio.sleep(0)  # the queued puts run on the loop
+        drained = [await subscription.get() for _ in range(3)]
+        return offered, drained, subscription.offer("one more")
+
+    offered, drained, later = asyncio.run(fill_and_drain())
+
+    # The overflow is found on the loop, after offer() returned: the end marker follows.
+    assert offered == [True, True, True]
+    assert drained == ["event 0", "event 1", None]
+    assert later is False

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from simple_websocket import Client, ConnectionClosed
+from websockets.sync import client as websocket_client
 from werkzeug.serving import make_server
 
-from example.api.ws import get_hub
+from example.api.ws import Subscription, get_hub
 from example.security import create_access_token
 from tests.common import TEST_SECRET_KEY, ApiClient, MakeUser
 
@@ -21,32 +21,37 @@ ITEMS = "/api/v1/items"
 POLICY_VIOLATION = 1008
 # Generous: only a broken fan-out ever waits this long.
 TIMEOUT_SECONDS = 10.0
+# The close frame has arrived by then; the development server only lingers on the socket.
+CLOSE_TIMEOUT_SECONDS = 0.1
 
 
 class Socket:
-    """A WebSocket client (simple-websocket) of the app served by a real server thread:
-    Flask's test client cannot speak WebSocket."""
+    """A WebSocket client (the `websockets` library) of the app served by a real server
+    thread: Flask's test client cannot speak WebSocket."""
 
-    def __init__(self, ws: Client) -> None:
+    def __init__(self, ws: websocket_client.ClientConnection) -> None:
         self._ws = ws
 
+    def send(self, text: str) -> None:
+        self._ws.send(text)
+
     def next_event(self) -> Any:
-        message = self._ws.receive(timeout=TIMEOUT_SECONDS)
-        assert message is not None, f"no event within {TIMEOUT_SECONDS} s"
-        return json.loads(message)
+        return json.loads(self._ws.recv(timeout=TIMEOUT_SECONDS))
 
     def close_code(self) -> int:
-        """Wait for the server to close the connection; the close code it gave."""
-        try:
-            message = self._ws.receive(timeout=TIMEOUT_SECONDS)
-        except ConnectionClosed as closed:
-            code: int = closed.reason
-            return code
-        raise AssertionError(f"the server sent {message!r} instead of closing")
+        """Wait for the server's close frame; the close code it gave.
+
+        Read from the protocol state rather than by recv(): Werkzeug's development server
+        keeps the TCP connection open after the closing handshake (gunicorn closes it), and
+        recv() would wait for that.
+        """
+        wait_for(lambda: self._ws.protocol.close_rcvd is not None)
+        close_frame = self._ws.protocol.close_rcvd
+        assert close_frame is not None
+        return close_frame.code
 
     def close(self) -> None:
-        with contextlib.suppress(ConnectionClosed):  # the server may have closed it first
-            self._ws.close()
+        self._ws.close()
 
 
 Connect = Callable[[str], Socket]
@@ -54,23 +59,27 @@ Connect = Callable[[str], Socket]
 
 @pytest.fixture
 def connect(app: Flask) -> Iterator[Connect]:
+    app.config["WS_POLL_SECONDS"] = 0.05  # a closed client is noticed sooner
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits for the serving loop's next poll.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
-    sockets: list[Socket] = []
-
-    def open_socket(query: str = "") -> Socket:
-        socket = Socket(Client.connect(f"ws://127.0.0.1:{server.server_port}{WS}{query}"))
-        sockets.append(socket)
-        return socket
-
+    url = f"ws://127.0.0.1:{server.server_port}{WS}"
     try:
-        yield open_socket
-    finally:
-        for socket in sockets:
-            socket.close()
+        with contextlib.ExitStack() as connections:
+
+            def open_socket(query: str = "") -> Socket:
+                # Werkzeug's development server keeps the TCP connection open after the
+                # closing handshake (see Socket.close_code): do not wait long for it.
+                ws = websocket_client.connect(url + query, close_timeout=CLOSE_TIMEOUT_SECONDS)
+                return Socket(connections.enter_context(ws))
+
+            yield open_socket
         # Each connection's server thread notices its client left and unsubscribes.
         wait_for(lambda: get_hub(app).subscriber_count == 0)
+    finally:
         server.shutdown()
         thread.join()
 
@@ -151,3 +160,28 @@ def test_an_invalid_token_is_refused_with_close_code_1008(
     socket = connect(f"?token={tokens.get(token, token)}")
 
     assert socket.close_code() == POLICY_VIOLATION
+
+
+def test_what_a_client_sends_is_ignored(
+    connect: Connect, client: ApiClient, user_headers: dict[str, str]
+) -> None:
+    socket = connect("")
+
+    socket.send("hello?")
+    created = client.post(ITEMS, json={"name": "Lamp", "price": 1}, headers=user_headers)
+
+    assert socket.next_event() == {"event": "created", "item": created.json()}
+
+
+def test_a_subscription_too_far_behind_is_dropped_after_its_pending_events() -> None:
+    subscription = Subscription(maxsize=2)
+
+    offered = [subscription.offer(f"event {n}") for n in range(3)]
+
+    assert offered == [True, True, False]
+    assert subscription.dropped
+    assert [subscription.get(0), subscription.get(0), subscription.get(0)] == [
+        "event 0",
+        "event 1",
+        None,
+    ]

@@ -22,7 +22,8 @@ EXTENSION_KEY = "example.events"
 # WebSocket close codes (RFC 6455): a refused token, and a client too far behind.
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
-# How often an idle connection checks whether its client is still there.
+# How often an idle connection checks whether its client is still there (the app's
+# WS_POLL_SECONDS setting overrides it; the tests use a shorter one).
 POLL_SECONDS = 1.0
 SERVER_OPTIONS = {
     # Pings find clients that vanished without closing (uvicorn pings every 20 s too).
@@ -101,8 +102,9 @@ def item_events(ws: Any) -> None:
         ws.close(POLICY_VIOLATION, INVALID_CREDENTIALS)
         return
     subscription: Subscription = g.subscription
+    poll_seconds = float(current_app.config.get("WS_POLL_SECONDS", POLL_SECONDS))
     while ws.connected and not subscription.dropped:
-        message = subscription.get(POLL_SECONDS)
+        message = subscription.get(poll_seconds)
         if message is not None:
             try:
                 ws.send(message)
