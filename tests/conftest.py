@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -69,3 +72,27 @@ def no_git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ):
         monkeypatch.delenv(name, raising=False)
     return home
+
+
+@dataclass(frozen=True)
+class Rendered:
+    project: Path
+    answers: dict[str, Any]
+
+
+def cached_renderer(
+    copie_session: Any, variants: Mapping[str, Mapping[str, Any]]
+) -> Callable[[str], Rendered]:
+    """Render a named variant with pytest-copie once per session; later calls reuse it."""
+    cache: dict[str, Rendered] = {}
+
+    def _render(variant: str) -> Rendered:
+        if variant not in cache:
+            result = copie_session.copy(extra_answers=dict(variants[variant]))
+            assert result.exception is None, f"{variant}: {result.exception!r}"
+            assert result.exit_code == 0
+            assert result.project_dir is not None
+            cache[variant] = Rendered(Path(result.project_dir), dict(result.answers))
+        return cache[variant]
+
+    return _render

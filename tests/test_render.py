@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import COPIER_YML, copier_questions
+from tests.conftest import COPIER_YML, Rendered, cached_renderer, copier_questions
 
 Answers = Mapping[str, Any]
 FRAMEWORKS = ("fastapi", "flask")
@@ -234,26 +234,9 @@ PENDING: set[tuple[str, str]] = set()
 # --- rendering (once per variant per session) ---------------------------------------------
 
 
-@dataclass(frozen=True)
-class Rendered:
-    project: Path
-    answers: dict[str, Any]
-
-
 @pytest.fixture(scope="session")
 def render(copie_session: Any) -> Callable[[str], Rendered]:
-    cache: dict[str, Rendered] = {}
-
-    def _render(variant: str) -> Rendered:
-        if variant not in cache:
-            result = copie_session.copy(extra_answers=VARIANTS[variant])
-            assert result.exception is None, f"{variant}: {result.exception!r}"
-            assert result.exit_code == 0
-            assert result.project_dir is not None
-            cache[variant] = Rendered(Path(result.project_dir), dict(result.answers))
-        return cache[variant]
-
-    return _render
+    return cached_renderer(copie_session, VARIANTS)
 
 
 def rule_params() -> list[Any]:

@@ -21,13 +21,14 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from packaging.licenses import canonicalize_license_expression
+
+from tests.conftest import Rendered, cached_renderer
 
 FRAMEWORKS = ("fastapi", "flask")
 LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary")
@@ -96,24 +97,9 @@ LICENSE_CLAUSES = {
 }
 
 
-@dataclass(frozen=True)
-class Rendered:
-    project: Path
-    answers: dict[str, Any]
-
-
 @pytest.fixture(scope="session")
 def render(copie_session: Any) -> Callable[[str], Rendered]:
-    cache: dict[str, Rendered] = {}
-
-    def _render(variant: str) -> Rendered:
-        if variant not in cache:
-            result = copie_session.copy(extra_answers=VARIANTS[variant])
-            assert result.exception is None, f"{variant}: {result.exception!r}"
-            cache[variant] = Rendered(Path(result.project_dir), dict(result.answers))
-        return cache[variant]
-
-    return _render
+    return cached_renderer(copie_session, VARIANTS)
 
 
 def tool(name: str) -> str:

@@ -10,10 +10,7 @@ Redis server at 127.0.0.1:6379 (database 11, away from the default one).
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
-import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,7 +20,7 @@ import httpx
 import pytest
 
 from scaffold.render import new_project
-from tests.helpers import UV, explain, run, tool_env
+from tests.helpers import UV, explain, free_port, run, stop_process, tool_env
 
 pytestmark = pytest.mark.smoke
 
@@ -37,13 +34,6 @@ STARTUP_TIMEOUT = 60.0
 TASK_TIMEOUT = 90.0
 # Variables of the caller that would change what the project's commands do.
 FOREIGN_SETTINGS = ("DATABASE_URL", "SECRET_KEY", "ENVIRONMENT", "REDIS_URL", "AUTH_RATE_LIMIT")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager
@@ -62,15 +52,7 @@ def background(cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> Ite
     try:
         yield
     finally:
-        # The group: uv, the server or worker it started, and their child processes.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=20)
+        stop_process(process)
 
 
 def wait_for_health(base_url: str, log: Path) -> None:

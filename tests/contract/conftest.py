@@ -22,8 +22,6 @@ import os
 import random
 import secrets
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import time
@@ -39,6 +37,8 @@ import jwt
 import pytest
 import redis
 import uv
+
+from tests.helpers import free_port, stop_process
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FLAVORS = ["flask", "fastapi"]
@@ -222,13 +222,6 @@ class Project:
                 )
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def loopback_addresses() -> Iterator[str]:
     """127.0.0.2, 127.0.0.3, ...: distinct client addresses for the rate limit."""
     for a, b in itertools.product(range(0, 256), range(2, 255)):
@@ -344,23 +337,6 @@ class Server:
         for client in self._clients:
             client.close()
         stop_process(self.process)
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    """Terminate the server's process group (uv, the server, its workers); kill if needed."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
-    # Workers that outlived their master.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def start_server(
