@@ -41,7 +41,11 @@ def redis_server() -> fakeredis.FakeServer:
 @pytest.fixture
 def worker_hubs(redis_server: fakeredis.FakeServer) -> Iterator[list[EventHub]]:
     """Two hubs on one Redis, as in two worker processes."""
-    hubs = [EventHub(fakeredis.FakeRedis(server=redis_server, db=3)) for _ in range(2)]
+    # A short listen timeout: stopping a hub waits for its listener's current wait to end.
+    hubs = [
+        EventHub(fakeredis.FakeRedis(server=redis_server, db=3), listen_timeout=0.05)
+        for _ in range(2)
+    ]
     for hub in hubs:
         hub.start()
     yield hubs

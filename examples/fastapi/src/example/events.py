@@ -46,8 +46,11 @@ def item_event(kind: EventKind, item: dict[str, Any]) -> str:
 class EventHub:
     """This process's subscribers, and the Redis channel shared with the other processes."""
 
-    def __init__(self, redis: Redis | None = None) -> None:
+    def __init__(
+        self, redis: Redis | None = None, *, listen_timeout: float = LISTEN_TIMEOUT_SECONDS
+    ) -> None:
         self._redis = redis
+        self._listen_timeout = listen_timeout
         self._subscribers: set[Subscriber] = set()
         self._lock = threading.Lock()
         self._pubsub: PubSub | None = None
@@ -73,7 +76,7 @@ class EventHub:
         pubsub.subscribe(**{self.channel: self._relay})
         self._pubsub = pubsub
         self._listener = pubsub.run_in_thread(
-            sleep_time=LISTEN_TIMEOUT_SECONDS,
+            sleep_time=self._listen_timeout,
             daemon=True,
             exception_handler=_log_and_pause,
         )
@@ -82,7 +85,7 @@ class EventHub:
         """Stop listening and close the Redis connections."""
         if self._listener is not None:
             self._listener.stop()
-            self._listener.join(timeout=LISTEN_TIMEOUT_SECONDS * 5)
+            self._listener.join(timeout=self._listen_timeout * 5)
             self._listener = None
         if self._pubsub is not None:
             self._pubsub.close()
