@@ -529,5 +529,21 @@ def event_server(project: Project, database: Path) -> Iterator[EventServer]:
         extra_env={"REDIS_URL": redis_url},
     )
     channel = EVENT_CHANNEL.format(package=PACKAGE_NAME, database=number)
+    # /health answers as soon as one worker is up; the other may not have subscribed yet,
+    # and an event published before it has would not reach its clients.
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    try:
+        while client.pubsub_numsub(channel)[0][1] < EVENT_WORKERS:
+            if time.monotonic() > deadline:
+                server.stop()
+                pytest.fail(
+                    f"[{project.flavor}] not all {EVENT_WORKERS} workers subscribed to"
+                    f" {channel} within {STARTUP_TIMEOUT:.0f}s",
+                    pytrace=False,
+                )
+            time.sleep(0.05)
+    finally:
+        client.close()
     yield EventServer(server=server, redis_url=redis_url, channel=channel)
     server.stop()
