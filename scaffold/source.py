@@ -240,10 +240,15 @@ def is_this_checkout(src: str) -> bool:
     return _is_path(src, checkout_root())
 
 
+def is_cache_repo(src: str) -> bool:
+    """True when ``src`` is the installed wheels' cache repository (:func:`cache_repo`)."""
+    return _is_path(src, cache_repo())
+
+
 def is_own_template(src: str) -> bool:
     """True when ``src`` is scaffold's own template: this checkout, or the installed wheels'
     cache repository. Its copier migrations are trusted; any other template's need --trust."""
-    return is_this_checkout(src) or _is_path(src, cache_repo())
+    return is_this_checkout(src) or is_cache_repo(src)
 
 
 def recorded_template(src: str, vcs_ref: str | None = None) -> TemplateSource:

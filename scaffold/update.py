@@ -42,8 +42,8 @@ from scaffold.questionnaire import (
 )
 from scaffold.source import (
     PACKAGED_BUNDLE,
-    cache_repo,
     checkout_root,
+    is_cache_repo,
     is_own_template,
     is_this_checkout,
     materialize_bundle,
@@ -182,7 +182,7 @@ def _from_our_cache(src: str) -> bool:
     """True when ``src`` is the cache repository of scaffold installed from a wheel (this one)."""
     if not PACKAGED_BUNDLE.is_file() or checkout_root() is not None:
         return False
-    return Path(src).expanduser().absolute() == cache_repo().absolute()
+    return is_cache_repo(src)
 
 
 def _target_questions(config_file: Path, vcs_ref: str | None) -> list[Question]:
