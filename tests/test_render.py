@@ -111,7 +111,7 @@ class Rule:
 
 
 PKG = "src/{package_name}"
-TASKS_REGISTRATION = {"fastapi": "include_router(tasks.router)", "flask": ", tasks)"}
+TASKS_REGISTRATION = {"fastapi": "    tasks.router,\n]", "flask": ", tasks)"}
 
 RULES: list[Rule] = [
     # always, both flavors
