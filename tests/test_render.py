@@ -175,7 +175,11 @@ RULES: list[Rule] = [
     ),
     Rule(
         f"{PKG}/server.py",
-        contains=lambda a: ['"worker_class": "gthread"'] if a["framework"] == "flask" else [],
+        contains=lambda a: (
+            [f'"worker_class": "{a["package_name"]}.server.ThreadWorker"']
+            if a["framework"] == "flask"
+            else []
+        ),
     ),
     Rule("tests/test_events.py"),
     Rule("tests/test_websocket.py"),
