@@ -1,34 +1,55 @@
 """Fixtures shared by both template flavors; each flavor's conftest adds `app` and `client`.
 
-Every test gets its own database. The schema is built once per run, not per test:
-- SQLite: a test that uses the `engine` gets a copy of a database file with the tables
-  (a file copy costs far less than CREATE TABLE); any other test an empty file.
-- PostgreSQL (TEST_DATABASE_URL names a server): databases created for this test run and
-  dropped at its end, one with the tables, emptied (TRUNCATE, ids restarted) after each test
-  that used it, and one left empty for tests that build their own schema (migrations).
+Building an app (its routes, OpenAPI schemas and admin views) costs far more than a test, and
+so does building a schema: both are built once per run and shared.
+- One database with the models' tables per run (SQLite: a file; PostgreSQL, when
+  TEST_DATABASE_URL names a server: a database created for this run and dropped at its end).
+  The `engine` fixture empties its tables after every test that used it (ids start at 1
+  again), so every test starts with an empty database.
+- Tests that build their own schema (migrations) get an empty database instead: a fresh
+  SQLite file, or a second PostgreSQL database of this run's.
+- One app per distinct `Settings`, built on first use: the flavor's `app` fixture hands it
+  out and resets what an app keeps between requests (the login rate limiter's counts). A
+  test that adds routes to an app takes `fresh_app`, an app of its own.
+- The admin's compiled templates are kept in pytest's cache directory between runs.
 """
 
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-from jinja2.bccache import Bucket, BytecodeCache
+from jinja2 import BytecodeCache, FileSystemBytecodeCache
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, delete, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from example import security
+from example.db import configure_sqlite
 from example.models import Base, User
 from example.security import hash_password
 from example.settings import Settings
 
 DEFAULT_PASSWORD = "correct horse battery staple"
+# What a view may raise when the database is gone (503), and a database error that is a bug.
+DATABASE_ERRORS = pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (DBAPIError("SELECT 1", None, Exception("gone"), connection_invalidated=True), 503),
+        (OperationalError("SELECT 1", None, Exception("server closed the connection")), 503),
+        (PoolTimeout("no connection free"), 503),
+        (ConnectionRefusedError(111, "Connect call failed"), 503),
+        (TimeoutError(), 503),
+        (IntegrityError("INSERT", None, Exception("duplicate key")), 500),
+    ],
+    ids=["lost-connection", "operational", "pool-timeout", "refused", "timeout", "a-bug"],
+)
 TEST_SECRET_KEY = "test-secret-key-0123456789abcdef0123456789abcdef"
 
 
@@ -50,7 +71,7 @@ class Login(Protocol):
 class ApiClient(Protocol):
     """The slice of httpx's client interface the shared tests use.
 
-    FastAPI's TestClient has it natively; the Flask flavor wraps Flask's test client.
+    The FastAPI flavor's client is an httpx client; the Flask flavor wraps Flask's test client.
     Responses are httpx-like: .status_code, .json(), .headers, .text, .content.
     """
 
@@ -108,31 +129,31 @@ def server_database_url() -> Iterator[str | None]:
 
 
 @pytest.fixture(scope="session")
-def server_schema_database_url() -> Iterator[str | None]:
-    """A PostgreSQL database for this run with the models' tables, emptied after each test."""
-    yield from _server_database(with_schema=True)
-
-
-@pytest.fixture(scope="session")
-def sqlite_schema_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file with the models' tables, copied for each test that uses the `engine`."""
-    path = tmp_path_factory.mktemp("schema") / "schema.db"
-    _create_schema(f"sqlite:///{path}")
-    return path
+def schema_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The run's database with the models' tables, emptied after each test (see `engine`)."""
+    server_url = _server_database(with_schema=True)
+    url = next(server_url)
+    if url is None:
+        path = tmp_path_factory.mktemp("schema") / "test.db"
+        url = f"sqlite:///{path}"
+        _create_schema(url)
+    yield url
+    next(server_url, None)  # drops the PostgreSQL database
 
 
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """This test's database: with the tables if the test uses the `engine`, else empty."""
-    with_schema = "engine" in request.fixturenames
-    name = "server_schema_database_url" if with_schema else "server_database_url"
-    server_url: str | None = request.getfixturevalue(name)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """This test's database: the run's, with the tables, if the test uses the `engine` (or an
+    app, which does); else an empty one."""
+    if "engine" in request.fixturenames:
+        schema_url: str = request.getfixturevalue("schema_database_url")
+        return schema_url
+    server_url: str | None = request.getfixturevalue("server_database_url")
     if server_url is not None:
         return server_url
-    path = tmp_path / "test.db"
-    if with_schema:
-        shutil.copyfile(request.getfixturevalue("sqlite_schema_file"), path)
-    return f"sqlite:///{path}"
+    # Asked for only here: a temporary directory per test costs more than many a test.
+    tmp_path: Path = request.getfixturevalue("tmp_path")
+    return f"sqlite:///{tmp_path / 'test.db'}"
 
 
 @pytest.fixture
@@ -149,45 +170,51 @@ def settings(database_url: str, settings_overrides: dict[str, Any]) -> Settings:
         "secret_key": TEST_SECRET_KEY,
         "auth_rate_limit": "1000/minute",
         "cors_origins": ["http://localhost:3000"],
+        # No access log line per request (the tests of the log ask for INFO).
+        "log_level": "WARNING",
         **settings_overrides,
     }
     # _env_file=None: a developer's .env must not leak into the tests.
     return Settings(**values, _env_file=None)
 
 
+@pytest.fixture(scope="session")
+def _schema_engine(schema_database_url: str) -> Iterator[Engine]:
+    engine = create_engine(Settings(database_url=schema_database_url).sync_database_url)
+    if engine.dialect.name == "sqlite":
+        # As the app's engines do: commits wait for no fsync.
+        event.listen(engine, "connect", configure_sqlite)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    """The test database (its tables exist already, see `database_url`)."""
-    engine = create_engine(settings.sync_database_url)
-    try:
-        yield engine
-    finally:
-        if engine.dialect.name == "postgresql":
-            # The next test gets empty tables, and ids that start at 1 again.
-            tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-            with engine.begin() as connection:
-                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
-
-
-class MemoryBytecodeCache(BytecodeCache):
-    """Jinja's compiled templates, kept for the whole run: every test builds a new app, and
-    so a new template environment, which would otherwise compile the admin's pages again."""
-
-    def __init__(self) -> None:
-        self._code: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: Bucket) -> None:
-        if bucket.key in self._code:
-            bucket.bytecode_from_string(self._code[bucket.key])
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        self._code[bucket.key] = bucket.bytecode_to_string()
+def engine(_schema_engine: Engine) -> Iterator[Engine]:
+    """The run's database, its tables there and empty; emptied again after the test."""
+    yield _schema_engine
+    tables = Base.metadata.sorted_tables
+    with _schema_engine.begin() as connection:
+        if _schema_engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            # SQLite gives the next row max(id) + 1: ids start at 1 again in empty tables.
+            for table in reversed(tables):
+                connection.execute(delete(table))
 
 
 @pytest.fixture(scope="session")
-def template_cache() -> MemoryBytecodeCache:
-    return MemoryBytecodeCache()
+def template_cache(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> BytecodeCache:
+    """Jinja's compiled templates (the admin's pages), kept from run to run in pytest's cache
+    directory: compiling them is most of the first admin test's time. Jinja checks each
+    entry against its template's source, so an upgraded library's templates compile again."""
+    if pytestconfig.pluginmanager.has_plugin("cacheprovider"):
+        directory = pytestconfig.cache.mkdir("jinja-bytecode")
+    else:  # -p no:cacheprovider
+        directory = tmp_path_factory.mktemp("jinja-bytecode")
+    return FileSystemBytecodeCache(str(directory))
 
 
 # Argon2 is deliberately slow; hash each distinct password once per test run.

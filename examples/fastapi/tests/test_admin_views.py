@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -17,13 +16,14 @@ from example.admin.csrf import SCRIPT_COOKIE
 from example.models import Item, User
 from example.security import verify_password
 from tests.common import DEFAULT_PASSWORD, MakeUser
+from tests.conftest import AppClient
 from tests.test_admin import LOGIN_URL, assert_redirects_to, attribute, inputs
 
 NEW_PASSWORD = "a brand new password"
 
 
 @pytest.fixture
-def admin_client(client: TestClient, make_user: MakeUser) -> TestClient:
+def admin_client(client: AppClient, make_user: MakeUser) -> AppClient:
     """A client logged in to the admin as a superuser (admin@example.com, user id 1)."""
     make_user("admin@example.com", is_superuser=True)
     assert_redirects_to(log_in(client, "admin@example.com"), "/admin/")
@@ -36,7 +36,7 @@ def db(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def form_token(client: TestClient, url: str) -> str:
+def form_token(client: AppClient, url: str) -> str:
     """The CSRF token of the admin form at `url`."""
     page = client.get(url, follow_redirects=False)
     assert page.status_code == 200, page.text
@@ -45,18 +45,18 @@ def form_token(client: TestClient, url: str) -> str:
     return token
 
 
-def post_form(client: TestClient, url: str, data: dict[str, str]) -> Any:
+def post_form(client: AppClient, url: str, data: dict[str, str]) -> Any:
     """Fill in the admin form at `url` (with its CSRF token) and send it."""
     return client.post(
         url, data={**data, "csrf_token": form_token(client, url)}, follow_redirects=False
     )
 
 
-def log_in(client: TestClient, email: str, password: str = DEFAULT_PASSWORD) -> Any:
+def log_in(client: AppClient, email: str, password: str = DEFAULT_PASSWORD) -> Any:
     return post_form(client, LOGIN_URL, {"email": email, "password": password})
 
 
-def create_item(client: TestClient, name: str = "Widget", owner_id: int = 1) -> None:
+def create_item(client: AppClient, name: str = "Widget", owner_id: int = 1) -> None:
     form = {"name": name, "description": "A thing", "price": "9.5", "owner": str(owner_id)}
     response = post_form(client, "/admin/item/create", form)
     assert_redirects_to(response, "/admin/item/list")
@@ -70,7 +70,7 @@ def user(db: Session, email: str) -> User:
 
 
 def test_a_superuser_creates_a_user_whose_password_is_hashed(
-    admin_client: TestClient, db: Session
+    admin_client: AppClient, db: Session
 ) -> None:
     form = {"email": " New@Example.com ", "password": NEW_PASSWORD, "is_active": "on"}
 
@@ -98,7 +98,7 @@ def test_a_superuser_creates_a_user_whose_password_is_hashed(
         assert "hashed_password" not in page.text, url
 
 
-def test_the_user_export_has_no_password_column(admin_client: TestClient) -> None:
+def test_the_user_export_has_no_password_column(admin_client: AppClient) -> None:
     admin_client.get("/admin/user/list")
     response = admin_client.post(
         "/admin/_api/user/action",
@@ -115,7 +115,7 @@ def test_the_user_export_has_no_password_column(admin_client: TestClient) -> Non
 
 
 def test_editing_a_user_with_an_empty_password_keeps_it(
-    admin_client: TestClient, make_user: MakeUser, db: Session
+    admin_client: AppClient, make_user: MakeUser, db: Session
 ) -> None:
     user_id = make_user("user@example.com")
     url = f"/admin/user/edit?pk={user_id}"
@@ -146,7 +146,7 @@ def test_editing_a_user_with_an_empty_password_keeps_it(
     ids=["no-password", "taken-email", "not-an-email"],
 )
 def test_invalid_users_are_refused_with_the_form_again(
-    admin_client: TestClient, db: Session, form: dict[str, str], field: str
+    admin_client: AppClient, db: Session, form: dict[str, str], field: str
 ) -> None:
     response = post_form(admin_client, "/admin/user/create", form)
 
@@ -158,7 +158,7 @@ def test_invalid_users_are_refused_with_the_form_again(
 
 
 def test_a_superuser_creates_an_item_for_a_chosen_owner(
-    admin_client: TestClient, make_user: MakeUser, db: Session
+    admin_client: AppClient, make_user: MakeUser, db: Session
 ) -> None:
     owner_id = make_user("owner@example.com")
 
@@ -198,7 +198,7 @@ def test_a_superuser_creates_an_item_for_a_chosen_owner(
     ],
 )
 def test_invalid_items_are_refused_with_the_form_again(
-    admin_client: TestClient, db: Session, form: dict[str, str]
+    admin_client: AppClient, db: Session, form: dict[str, str]
 ) -> None:
     response = post_form(admin_client, "/admin/item/create", form)
 
@@ -208,7 +208,7 @@ def test_invalid_items_are_refused_with_the_form_again(
 
 @pytest.mark.parametrize("token", [None, "", "forged-token"], ids=["missing", "empty", "wrong"])
 def test_admin_forms_without_a_valid_csrf_token_are_refused(
-    admin_client: TestClient, db: Session, token: str | None
+    admin_client: AppClient, db: Session, token: str | None
 ) -> None:
     form_token(admin_client, "/admin/item/create")  # the session has a token
     form = {"name": "Widget", "price": "1", "owner": "1"}
@@ -222,9 +222,9 @@ def test_admin_forms_without_a_valid_csrf_token_are_refused(
 
 
 def test_a_token_from_another_session_is_refused(
-    admin_client: TestClient, client: TestClient, db: Session
+    admin_client: AppClient, client: AppClient, db: Session
 ) -> None:
-    with TestClient(admin_client.app) as other:
+    with AppClient(admin_client.app) as other:
         foreign_token = form_token(other, "/admin/login")
     form = {"name": "Widget", "price": "1", "owner": "1", "csrf_token": foreign_token}
 
@@ -234,7 +234,7 @@ def test_a_token_from_another_session_is_refused(
     assert db.scalars(select(Item)).all() == []
 
 
-def test_the_list_page_deletes_with_the_csrf_header(admin_client: TestClient, db: Session) -> None:
+def test_the_list_page_deletes_with_the_csrf_header(admin_client: AppClient, db: Session) -> None:
     create_item(admin_client)
     list_page = admin_client.get("/admin/item/list")
     # Starlette-Admin's list page script sends the token from this cookie in a header.
@@ -255,12 +255,12 @@ def test_the_list_page_deletes_with_the_csrf_header(admin_client: TestClient, db
 
 
 @pytest.mark.parametrize("pk", ["abc", "0", "-1", str(2**63), "99"])
-def test_unknown_or_malformed_ids_are_not_found(admin_client: TestClient, pk: str) -> None:
+def test_unknown_or_malformed_ids_are_not_found(admin_client: AppClient, pk: str) -> None:
     for page in ["detail", "edit"]:
         assert admin_client.get(f"/admin/item/{page}?pk={pk}").status_code == 404
 
 
-def test_the_x_csrf_token_header_is_accepted_too(admin_client: TestClient, db: Session) -> None:
+def test_the_x_csrf_token_header_is_accepted_too(admin_client: AppClient, db: Session) -> None:
     token = form_token(admin_client, "/admin/item/create")
     form = {"name": "Widget", "price": "1", "owner": "1"}
 
@@ -283,7 +283,7 @@ def test_the_x_csrf_token_header_is_accepted_too(admin_client: TestClient, db: S
     ],
 )
 def test_a_user_who_is_not_a_superuser_gets_403_everywhere(
-    client: TestClient, make_user: MakeUser, method: str, url: str
+    client: AppClient, make_user: MakeUser, method: str, url: str
 ) -> None:
     make_user("user@example.com")
     log_in(client, "user@example.com")
@@ -296,9 +296,7 @@ def test_a_user_who_is_not_a_superuser_gets_403_everywhere(
     assert "/admin/logout" in response.text
 
 
-def test_deactivating_a_user_ends_their_admin_session(
-    admin_client: TestClient, db: Session
-) -> None:
+def test_deactivating_a_user_ends_their_admin_session(admin_client: AppClient, db: Session) -> None:
     assert admin_client.get("/admin/", follow_redirects=False).status_code == 200
     user(db, "admin@example.com").is_active = False
     db.commit()
@@ -306,7 +304,7 @@ def test_deactivating_a_user_ends_their_admin_session(
     assert_redirects_to(admin_client.get("/admin/", follow_redirects=False), LOGIN_URL)
 
 
-def test_logging_in_again_gives_a_new_csrf_token(admin_client: TestClient) -> None:
+def test_logging_in_again_gives_a_new_csrf_token(admin_client: AppClient) -> None:
     before = form_token(admin_client, "/admin/item/create")
     admin_client.get("/admin/logout")
     log_in(admin_client, "admin@example.com")
@@ -314,7 +312,7 @@ def test_logging_in_again_gives_a_new_csrf_token(admin_client: TestClient) -> No
     assert form_token(admin_client, "/admin/item/create") != before
 
 
-def test_the_admin_loads_nothing_from_other_sites(admin_client: TestClient) -> None:
+def test_the_admin_loads_nothing_from_other_sites(admin_client: AppClient) -> None:
     for url in ["/admin/login", "/admin/", "/admin/item/list", "/admin/item/create"]:
         page = admin_client.get(url).text
         hosts = set(re.findall(r"""(?:src|href)=["']?(?:https?:)?//([^/"'>]+)""", page))

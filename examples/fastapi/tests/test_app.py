@@ -2,16 +2,19 @@
 
 import json
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, field_validator
 from sqlalchemy import Engine
+from sqlalchemy.exc import DisconnectionError
 
 from example.app import create_app
+from example.db import discard_closed_connection
 from example.settings import Settings
-from tests.common import ApiClient
+from tests.common import DATABASE_ERRORS, ApiClient
 
 
 def test_an_unsafe_request_id_is_replaced(client: ApiClient) -> None:
@@ -21,6 +24,7 @@ def test_an_unsafe_request_id_is_replaced(client: ApiClient) -> None:
     assert len(response.headers["X-Request-ID"]) == 32
 
 
+@pytest.mark.parametrize("settings_overrides", [{"log_level": "INFO"}])
 def test_each_request_writes_one_json_access_log_line(
     capsys: pytest.CaptureFixture[str], settings: Settings, engine: Engine
 ) -> None:
@@ -38,13 +42,13 @@ def test_each_request_writes_one_json_access_log_line(
 
 
 @pytest.fixture
-def failing_client(app: FastAPI) -> Iterator[TestClient]:
+def failing_client(fresh_app: FastAPI) -> Iterator[TestClient]:
     async def fail() -> None:
         raise RuntimeError("boom")
 
-    app.add_api_route("/fail", fail)
+    fresh_app.add_api_route("/fail", fail)
     # Starlette re-raises a handled 500 for the server to log; the test wants the response.
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(fresh_app, raise_server_exceptions=False) as client:
         yield client
 
 
@@ -55,6 +59,35 @@ def test_unhandled_errors_are_a_json_500_with_the_request_id(failing_client: Tes
     assert response.json() == {"detail": "Internal Server Error"}
     assert response.headers["X-Request-ID"] == "req-500"
     assert "boom" not in response.text
+
+
+@DATABASE_ERRORS
+def test_an_unreachable_database_is_a_503(
+    fresh_app: FastAPI, error: Exception, status: int
+) -> None:
+    async def fail() -> None:
+        raise error
+
+    fresh_app.add_api_route("/database", fail)
+    with TestClient(fresh_app, raise_server_exceptions=False) as client:
+        response = client.get("/database")
+
+    assert response.status_code == status
+    detail = "Service unavailable" if status == 503 else "Internal Server Error"
+    assert response.json() == {"detail": detail}
+    assert len(response.headers.get_list("X-Request-ID")) == 1
+
+
+@pytest.mark.parametrize("closed", [True, False])
+def test_the_pool_replaces_a_connection_the_server_closed(closed: bool) -> None:
+    # A database restart closes the pooled connections: the pool must not hand one out.
+    proxy = SimpleNamespace(driver_connection=SimpleNamespace(is_closed=lambda: closed))
+
+    if closed:
+        with pytest.raises(DisconnectionError):
+            discard_closed_connection(None, None, proxy)
+    else:
+        discard_closed_connection(None, None, proxy)
 
 
 def test_validation_errors_keep_only_loc_msg_and_type(
@@ -79,12 +112,12 @@ class Odd(BaseModel):
         return value
 
 
-def test_validation_errors_with_exception_context_still_serialise(app: FastAPI) -> None:
+def test_validation_errors_with_exception_context_still_serialise(fresh_app: FastAPI) -> None:
     async def echo(body: Odd) -> Odd:
         return body
 
-    app.add_api_route("/odd", echo, methods=["POST"])
-    with TestClient(app) as client:
+    fresh_app.add_api_route("/odd", echo, methods=["POST"])
+    with TestClient(fresh_app) as client:
         response = client.post("/odd", json={"number": 2})
 
     assert response.status_code == 422

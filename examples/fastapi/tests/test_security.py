@@ -1,3 +1,6 @@
+import pytest
+
+from example import security
 from example.security import (
     create_access_token,
     decode_access_token,
@@ -17,6 +20,17 @@ def test_passwords_are_stored_as_argon2_hashes() -> None:
 
 def test_verifying_against_no_hash_fails() -> None:
     assert not verify_password("anything", None)
+
+
+def test_the_dummy_hash_is_computed_on_first_use_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(security, "_DUMMY_HASH", None)  # as after import: not computed yet
+
+    assert not verify_password("anything", None)
+    dummy = security._DUMMY_HASH
+    assert dummy is not None
+    assert dummy.startswith("$argon2")
+    assert not verify_password("anything", None)
+    assert security._DUMMY_HASH is dummy
 
 
 def test_tokens_round_trip_and_reject_other_keys() -> None:

@@ -26,7 +26,7 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.cors_origins == ["https://a.example", "https://b.example"]
     assert settings.log_level == "DEBUG"
     assert settings.sync_database_url == "postgresql+psycopg://u:p@db:5432/app"
-    assert settings.async_database_url == "postgresql+psycopg://u:p@db:5432/app"
+    assert settings.async_database_url == "postgresql+asyncpg://u:p@db:5432/app"
 
 
 def test_sqlite_urls_keep_their_path() -> None:

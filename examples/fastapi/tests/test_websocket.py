@@ -51,6 +51,13 @@ Connect = Callable[[str], Socket]
 
 
 @pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """Starlette's TestClient here: the WebSocket tests need its websocket_connect."""
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
 def connect(app: FastAPI, client: TestClient) -> Iterator[Connect]:
     with contextlib.ExitStack() as sessions:
 

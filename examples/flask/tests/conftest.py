@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from werkzeug.datastructures import Headers
 from werkzeug.test import TestResponse
 
+from example.api.auth import LIMITER_KEY
 from example.app import create_app
 from example.db import get_database
 from example.settings import Settings
@@ -85,10 +86,32 @@ class Client:
         return self.request("DELETE", url, **kwargs)
 
 
+@pytest.fixture(scope="session")
+def apps() -> Iterator[dict[str, Flask]]:
+    """The run's apps, one per distinct settings (see tests/common.py)."""
+    apps: dict[str, Flask] = {}
+    yield apps
+    for app in apps.values():
+        get_database(app).engine.dispose()
+
+
 @pytest.fixture
-def app(settings: Settings, engine: Engine, template_cache: BytecodeCache) -> Iterator[Flask]:
+def app(
+    settings: Settings, engine: Engine, apps: dict[str, Flask], template_cache: BytecodeCache
+) -> Flask:
+    key = settings.model_dump_json()
+    if key not in apps:
+        apps[key] = create_app(settings)
+        apps[key].jinja_env.bytecode_cache = template_cache
+    app = apps[key]
+    app.extensions[LIMITER_KEY].reset()
+    return app
+
+
+@pytest.fixture
+def fresh_app(settings: Settings, engine: Engine) -> Iterator[Flask]:
+    """An app of this test's own, for a test that adds routes to it."""
     app = create_app(settings)
-    app.jinja_env.bytecode_cache = template_cache
     yield app
     get_database(app).engine.dispose()
 

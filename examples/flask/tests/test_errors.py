@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 
 from example.errors import validation_details
-from tests.common import ApiClient
+from tests.common import DATABASE_ERRORS, ApiClient
 
 ITEMS = "/api/v1/items"
 
@@ -104,12 +104,26 @@ def test_method_not_allowed_keeps_the_allow_header(client: ApiClient) -> None:
     assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
 
 
-def test_unhandled_exceptions_are_a_json_500(app: Flask) -> None:
-    @app.get("/boom")
+@DATABASE_ERRORS
+def test_an_unreachable_database_is_a_503(fresh_app: Flask, error: Exception, status: int) -> None:
+    @fresh_app.get("/database")
+    def fail() -> str:
+        raise error
+
+    response = fresh_app.test_client().get("/database")
+
+    assert response.status_code == status
+    detail = "Service unavailable" if status == 503 else "Internal Server Error"
+    assert response.get_json() == {"detail": detail}
+    assert len(response.headers.getlist("X-Request-ID")) == 1
+
+
+def test_unhandled_exceptions_are_a_json_500(fresh_app: Flask) -> None:
+    @fresh_app.get("/boom")
     def boom() -> str:
         raise RuntimeError("boom")
 
-    response = app.test_client().get("/boom")
+    response = fresh_app.test_client().get("/boom")
 
     assert response.status_code == 500
     assert response.get_json() == {"detail": "Internal Server Error"}

@@ -58,8 +58,8 @@ Connect = Callable[[str], Socket]
 
 
 @pytest.fixture
-def connect(app: Flask) -> Iterator[Connect]:
-    app.config["WS_POLL_SECONDS"] = 0.05  # a closed client is noticed sooner
+def connect(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Connect]:
+    monkeypatch.setitem(app.config, "WS_POLL_SECONDS", 0.05)  # a closed client is noticed sooner
     server = make_server("127.0.0.1", 0, app, threaded=True)
     # A short poll interval: shutdown() waits for the serving loop's next poll.
     thread = threading.Thread(

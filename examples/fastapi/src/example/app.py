@@ -8,9 +8,8 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from example.admin import init_admin
-from example.api import api_router, health, ws
-from example.db import create_engine, create_sessionmaker
+from example.api import API_PREFIX, api_routers, health, ws
+from example.db import create_engine, create_sessionmaker, read_execution_options
 from example.docs import add_docs
 from example.errors import register_exception_handlers
 from example.events import EventHub
@@ -35,7 +34,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     """
     app.state.events.start()
     try:
-        yield {"sessionmaker": app.state.sessionmaker}
+        yield {
+            "sessionmaker": app.state.sessionmaker,
+            "read_execution_options": read_execution_options(app.state.engine),
+        }
     finally:
         app.state.events.stop()
         await app.state.engine.dispose()
@@ -64,11 +66,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.events = EventHub.from_url(settings.redis_url)
     register_exception_handlers(app)
 
-    # Every router is registered here, and only here.
+    # Every router is registered here, and only here. Requests are matched against the
+    # routes in this order: the API first.
+    for router in api_routers:
+        app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)
-    app.include_router(api_router)
-    app.include_router(ws.router, prefix="/api/v1")
+    app.include_router(ws.router, prefix=API_PREFIX)
     add_docs(app)
+    # Imported here, as the app is built: importing this module does not load Starlette-Admin.
+    from example.admin import init_admin
+
     app.state.admin = init_admin(app, settings, app.state.sessionmaker)
     return app
 

@@ -3,12 +3,9 @@
 from typing import Annotated
 
 import typer
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
 
-from example.models import User
-from example.security import hash_password
-from example.settings import get_settings
+# Each command imports what it needs when it runs (the server, SQLAlchemy, the models,
+# Argon2): `example --help` and the other commands do not pay for them.
 
 app = typer.Typer(help="Manage Example.", no_args_is_help=True)
 
@@ -20,7 +17,6 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
 ) -> None:
     """Start the production server (uvicorn)."""
-    # Imported here so that `create-user` does not pay for the server's imports.
     from example.server import run_server
 
     run_server(host=host, port=port, workers=workers)
@@ -35,6 +31,13 @@ def create_user(
     superuser: Annotated[bool, typer.Option(help="Grant access to everything.")] = False,
 ) -> None:
     """Create a user, or update the password and role of an existing one."""
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import Session
+
+    from example.models import User
+    from example.security import hash_password
+    from example.settings import get_settings
+
     email = email.strip().lower()
     if "@" not in email:
         typer.echo(f"Error: {email!r} is not an e-mail address.", err=True)

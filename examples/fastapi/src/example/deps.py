@@ -1,14 +1,13 @@
 """Dependencies the endpoints declare: the settings, a database session, the current user."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from example.models import User
-from example.schemas import MAX_ID
+from example.models import MAX_ID, User
 from example.security import decode_access_token
 from example.settings import Settings
 
@@ -34,8 +33,20 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for an endpoint that only reads: no transaction around its statements on
+    PostgreSQL (db.read_execution_options). Never use it to write."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.state.sessionmaker
+    options: dict[str, Any] = request.state.read_execution_options
+    async with sessionmaker() as session:
+        if options:
+            await session.connection(execution_options=options)
+        yield session
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 
 
 async def get_current_user(

@@ -14,6 +14,11 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from example.database_errors import (
+    UNAVAILABLE_DETAIL,
+    UNAVAILABLE_ERRORS,
+    database_unavailable,
+)
 from example.middleware import REQUEST_ID_HEADER
 
 log = structlog.get_logger("example.errors")
@@ -21,6 +26,8 @@ log = structlog.get_logger("example.errors")
 
 def register_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    for unavailable in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(unavailable, unavailable_error_handler)
     # Exception is handled by Starlette's outermost middleware, after every other one.
     app.add_exception_handler(Exception, unhandled_error_handler)
 
@@ -39,6 +46,16 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
 def _error_entry(error: Any) -> dict[str, Any]:
     loc = [part if isinstance(part, int) else str(part) for part in error.get("loc", ())]
     return {"loc": loc, "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+
+
+async def unavailable_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """503 while the database cannot be reached; other database errors go on to the 500."""
+    if not database_unavailable(exc):
+        raise exc
+    log.warning("service_unavailable", error=type(exc).__name__)
+    return JSONResponse(
+        {"detail": UNAVAILABLE_DETAIL}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE
+    )
 
 
 async def unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:

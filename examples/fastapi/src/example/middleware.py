@@ -1,16 +1,17 @@
 """Pure ASGI middleware: a request id with one JSON access-log line, and a body-size limit."""
 
+import logging
+import os
 import re
 import time
-import uuid
 
 import structlog
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
 # An incoming id is echoed only if it is short and plain (it ends up in logs and headers).
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 BODY_TOO_LARGE = "Request body too large"
@@ -28,8 +29,11 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
-        request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        # Every request pays for this middleware: the raw headers are read directly, not
+        # through a Headers object, and the id is 16 random bytes like a UUID4's hex.
+        incoming = _header(scope, _REQUEST_ID_KEY)
+        request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
+        id_header = (_REQUEST_ID_KEY, request_id.encode())
         # For the 500 handler, which runs outside this middleware (errors.py).
         scope.setdefault("state", {})["request_id"] = request_id
         # Until a response starts, an exception means Starlette will answer 500.
@@ -40,13 +44,14 @@ class RequestContextMiddleware:
             nonlocal response_status
             if message["type"] == "http.response.start":
                 response_status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_request_id)
-            finally:
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     "request",
                     method=scope["method"],
@@ -54,6 +59,17 @@ class RequestContextMiddleware:
                     status=response_status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )
+            structlog.contextvars.reset_contextvars(**tokens)
+
+
+def _header(scope: Scope, key: bytes) -> str:
+    """The first value of the header `key` (lower case), or ""."""
+    name: bytes
+    value: bytes
+    for name, value in scope["headers"]:
+        if name == key:
+            return value.decode("latin-1")
+    return ""
 
 
 class RequestBodyTooLarge(HTTPException):
@@ -73,7 +89,7 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
+        declared = _header(scope, b"content-length")
         if declared.isdigit() and int(declared) > self.max_bytes:
             response = JSONResponse({"detail": BODY_TOO_LARGE}, status_code=413)
             await response(scope, receive, send)

@@ -15,6 +15,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# The largest id an id column holds (`Integer`: 32 bits on PostgreSQL). A larger id names
+# nothing and must not reach the database driver, which refuses it (a 500 otherwise).
+MAX_ID = 2**31 - 1
+
 # Stable constraint names, so that Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

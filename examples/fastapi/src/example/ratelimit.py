@@ -7,11 +7,13 @@ that every worker process shares them.
 import math
 import time
 
-from limits import parse, storage, strategies
-
 
 class LoginRateLimiter:
     def __init__(self, rate: str, redis_url: str | None = None) -> None:
+        # Imported by the app factory, not by every import of the app (limits loads each of
+        # its storage backends).
+        from limits import parse, storage, strategies
+
         self._item = parse(rate)
         backend = storage.storage_from_string(redis_url or "memory://")
         self._limiter = strategies.MovingWindowRateLimiter(backend)
@@ -24,3 +26,7 @@ class LoginRateLimiter:
         """Whole seconds until `client` may try again."""
         reset_time, _ = self._limiter.get_window_stats(self._item, "login", client)
         return max(1, math.ceil(reset_time - time.time()))
+
+    def reset(self) -> None:
+        """Forget every count (the tests share one app, and start each test with none)."""
+        self._limiter.storage.reset()

@@ -18,9 +18,6 @@ from pydantic_core import PydanticCustomError
 # typing.TypedDict before Python 3.12 lacks what Pydantic needs to validate it.
 from typing_extensions import TypedDict
 
-# The largest id a 64-bit signed integer column holds: larger path ids are simply unknown.
-MAX_ID = 2**63 - 1
-
 
 def _plain_integer(value: object) -> object:
     # Python's int(), and so Pydantic, also reads "1_0", " 10" and "+10"; an id in a URL

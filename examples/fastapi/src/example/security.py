@@ -9,8 +9,16 @@ ALGORITHM = "HS256"
 
 _password_hash = PasswordHash.recommended()
 # Verifying against this when the e-mail is unknown makes a failed login take the
-# same time whether or not the account exists.
-_DUMMY_HASH = _password_hash.hash("dummy password, never matches")
+# same time whether or not the account exists. Hashed on first use (see _dummy_hash), not
+# at import: an Argon2 hash costs as much as a login, and most imports never need it.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _password_hash.hash("dummy password, never matches")
+    return _DUMMY_HASH
 
 
 def hash_password(password: str) -> str:
@@ -19,7 +27,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, hashed_password: str | None) -> bool:
     if hashed_password is None:
-        _password_hash.verify(password, _DUMMY_HASH)
+        _password_hash.verify(password, _dummy_hash())
         return False
     return _password_hash.verify(password, hashed_password)
 

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     def async_database_url(self) -> str:
         """The URL for the application's asynchronous engine."""
         return _with_driver(
-            self.database_url, sqlite="sqlite+aiosqlite", postgresql="postgresql+psycopg"
+            self.database_url, sqlite="sqlite+aiosqlite", postgresql="postgresql+asyncpg"
         )
 
 

@@ -4,7 +4,6 @@ from flask import Flask
 from flask_cors import CORS
 
 from example import db, middleware
-from example.admin import init_admin
 from example.api import register_blueprints
 from example.api.auth import init_rate_limit
 from example.api.ws import init_websocket
@@ -38,6 +37,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     api = init_api(app)
     register_blueprints(api)
     init_websocket(app, settings)
+    # Imported here, as the app is built: importing this module does not load Flask-Admin.
+    from example.admin import init_admin
+
     init_admin(app, settings)
     register_error_handlers(app)
     return app

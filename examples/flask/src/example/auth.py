@@ -8,7 +8,7 @@ from flask import current_app, g, request
 
 from example.db import get_session
 from example.errors import abort_json
-from example.models import User
+from example.models import MAX_ID, User
 from example.security import decode_access_token
 from example.settings import Settings
 
@@ -24,8 +24,6 @@ SECURITY_SCHEME = {
 NOT_AUTHENTICATED = "Not authenticated"
 INVALID_CREDENTIALS = "Could not validate credentials"
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
-# Ids are 64-bit at most; anything else cannot name a user (and must not reach the driver).
-MAX_ID = 2**63 - 1
 
 
 def current_settings() -> Settings:

@@ -3,7 +3,8 @@
 - every HTTP error is {"detail": "<message>"};
 - validation errors are 422 {"detail": [{"loc": [...], "msg": ..., "type": ...}]},
   converted from Marshmallow/webargs messages;
-- a malformed or non-JSON body is a 422 on ["body"], never a 500 or an HTML page.
+- a malformed or non-JSON body is a 422 on ["body"], never a 500 or an HTML page;
+- a database that cannot be reached is a 503 (database_errors.py).
 """
 
 import json
@@ -11,9 +12,18 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NoReturn
 
 import marshmallow as ma
+import structlog
 from flask import Flask, Request
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
+
+from example.database_errors import (
+    UNAVAILABLE_DETAIL,
+    UNAVAILABLE_ERRORS,
+    database_unavailable,
+)
+
+log = structlog.get_logger("example.errors")
 
 # FastAPI names the part of the request an error is in; webargs names its loader.
 LOCATIONS = {
@@ -125,6 +135,16 @@ def handle_http_exception(error: HTTPException) -> tuple[dict[str, Any], int, di
     return {"detail": detail}, status, headers
 
 
+def handle_unavailable(error: Exception) -> tuple[dict[str, Any], int]:
+    """503 while the database cannot be reached; other database errors go on to the 500."""
+    if not database_unavailable(error):
+        raise error
+    log.warning("service_unavailable", error=type(error).__name__)
+    return {"detail": UNAVAILABLE_DETAIL}, 503
+
+
 def register_error_handlers(app: Flask) -> None:
     # Registered after flask-smorest's own HTTPException handler, so this one wins.
     app.register_error_handler(HTTPException, handle_http_exception)
+    for unavailable in UNAVAILABLE_ERRORS:
+        app.register_error_handler(unavailable, handle_unavailable)

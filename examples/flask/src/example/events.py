@@ -5,16 +5,21 @@ queue that the client's connection drains. `EventHub.publish()` hands an event t
 subscriber of this process or, when REDIS_URL is set, publishes it on a Redis channel that a
 listener thread in every worker process relays to its own subscribers, so that a client sees
 every change whichever worker process holds its connection.
+
+redis-py is imported only when there is a Redis to talk to: without REDIS_URL, importing
+the app does not load it.
 """
 
 import json
 import threading
 import time
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import structlog
-from redis import Redis, RedisError
-from redis.client import PubSub, PubSubWorkerThread
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from redis.client import PubSub, PubSubWorkerThread
 
 EventKind = Literal["created", "updated", "deleted"]
 
@@ -47,7 +52,7 @@ class EventHub:
     """This process's subscribers, and the Redis channel shared with the other processes."""
 
     def __init__(
-        self, redis: Redis | None = None, *, listen_timeout: float = LISTEN_TIMEOUT_SECONDS
+        self, redis: "Redis | None" = None, *, listen_timeout: float = LISTEN_TIMEOUT_SECONDS
     ) -> None:
         self._redis = redis
         self._listen_timeout = listen_timeout
@@ -63,7 +68,11 @@ class EventHub:
     @classmethod
     def from_url(cls, redis_url: str | None) -> "EventHub":
         """A hub for REDIS_URL: fan-out through Redis, or within this process when unset."""
-        return cls(Redis.from_url(redis_url) if redis_url else None)
+        if not redis_url:
+            return cls(None)
+        from redis import Redis
+
+        return cls(Redis.from_url(redis_url))
 
     def start(self) -> None:
         """Listen on the Redis channel (a daemon thread); nothing to do without Redis."""
@@ -116,6 +125,8 @@ class EventHub:
         if self._redis is None:
             self.deliver(message)
             return
+        from redis import RedisError  # loaded already: self._redis is a redis-py client
+
         try:
             self._redis.publish(self.channel, message)
         except RedisError:
@@ -139,7 +150,7 @@ class EventHub:
         self.deliver(data.decode() if isinstance(data, bytes) else str(data))
 
 
-def _log_and_pause(error: BaseException, _pubsub: PubSub, _thread: PubSubWorkerThread) -> None:
+def _log_and_pause(error: BaseException, _pubsub: "PubSub", _thread: "PubSubWorkerThread") -> None:
     # redis-py reconnects (and subscribes again) on the listener's next read.
     log.warning("event_listener_error", error=repr(error))
     time.sleep(RECONNECT_DELAY_SECONDS)

@@ -27,8 +27,7 @@ from starlette_admin import (
 from starlette_admin.contrib.sqla import ModelView
 from starlette_admin.exceptions import FormValidationError
 
-from example.models import User
-from example.schemas import MAX_ID
+from example.models import MAX_ID, User
 from example.security import hash_password
 
 

@@ -1,10 +1,16 @@
-"""The HTTP API: one router per domain; `api_router` is everything under /api/v1."""
+"""The HTTP API: one router per domain, each under /api/v1 (`API_PREFIX`)."""
 
 from fastapi import APIRouter
 
 from example.api import auth, items, users
 
-api_router = APIRouter(prefix="/api/v1")
-api_router.include_router(auth.router)
-api_router.include_router(users.router)
-api_router.include_router(items.router)
+API_PREFIX = "/api/v1"
+
+# The app includes each of them itself (app.py), rather than one /api/v1 router holding
+# them all: FastAPI matches a request against every level of nested routers, so a level
+# less is less work for every request. They are matched in this order: the busiest first.
+api_routers: list[APIRouter] = [
+    items.router,
+    auth.router,
+    users.router,
+]

@@ -5,7 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from example.deps import SessionDep
+from example.deps import ReadSessionDep
 from example.schemas import Health
 
 router = APIRouter(tags=["health"])
@@ -19,7 +19,7 @@ async def check_database(session: AsyncSession) -> None:
     "/health",
     responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": Health}},
 )
-async def health(session: SessionDep, response: Response) -> Health:
+async def health(session: ReadSessionDep, response: Response) -> Health:
     """Report whether the service and its database are up."""
     try:
         await check_database(session)

@@ -10,8 +10,7 @@ from fastapi import APIRouter, FastAPI, Request, WebSocket, WebSocketDisconnect,
 from starlette.concurrency import run_in_threadpool
 
 from example.events import MAX_PENDING_EVENTS, EventHub, EventKind
-from example.models import User
-from example.schemas import MAX_ID
+from example.models import MAX_ID, User
 from example.security import decode_access_token
 
 INVALID_CREDENTIALS = "Could not validate credentials"
@@ -57,8 +56,13 @@ def get_hub(app: FastAPI) -> EventHub:
 
 async def publish(request: Request, kind: EventKind, item: dict[str, Any]) -> None:
     """Tell every connected client, in every worker process, about a committed change."""
-    # With REDIS_URL set this is a network call: keep it off the event loop.
-    await run_in_threadpool(get_hub(request.app).publish, kind, item)
+    hub = get_hub(request.app)
+    if request.app.state.settings.redis_url:
+        # A network call to Redis: keep it off the event loop.
+        await run_in_threadpool(hub.publish, kind, item)
+    else:
+        # Only this process's clients: no I/O, not worth a trip to a worker thread.
+        hub.publish(kind, item)
 
 
 @router.websocket("/ws/items")

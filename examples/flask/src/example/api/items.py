@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from example.api.blueprint import make_blueprint
 from example.api.ws import publish
-from example.auth import BEARER, MAX_ID, current_user, login_required
+from example.auth import BEARER, current_user, login_required
 from example.db import get_session
 from example.errors import abort_json, abort_validation
-from example.models import Item
+from example.models import MAX_ID, Item
 from example.schemas import (
     HTTPError,
     HTTPValidationError,
@@ -123,7 +123,7 @@ def _get_item(raw_id: str) -> Item:
             "int_parsing",
         )
     digits = raw_id.lstrip("+-0")
-    # Ids outside 1..2**63-1 cannot exist; keep them away from the database driver.
+    # Ids outside 1..MAX_ID cannot exist; keep them away from the database driver.
     item_id = int(raw_id) if len(digits) <= len(str(MAX_ID)) else 0
     item = get_session().get(Item, item_id) if 1 <= item_id <= MAX_ID else None
     if item is None:

@@ -1,7 +1,8 @@
 """WS /api/v1/ws/items (flask-sock): every item created, updated or deleted, as it happens.
 
-Each connection holds one server thread (gunicorn's gthread worker, see server.py) that
-forwards the events its Subscription queues (events.py does the fan-out).
+Each connection holds one server thread (gunicorn's gthread worker has WS_THREADS of them
+besides those for plain requests, see server.py) that forwards the events its Subscription
+queues (events.py does the fan-out).
 """
 
 import queue
@@ -10,10 +11,10 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, g, request
 from flask_sock import Sock
 
-from example.auth import INVALID_CREDENTIALS, MAX_ID, current_settings
+from example.auth import INVALID_CREDENTIALS, current_settings
 from example.db import close_session, get_session
 from example.events import MAX_PENDING_EVENTS, EventHub, EventKind
-from example.models import User
+from example.models import MAX_ID, User
 from example.security import decode_access_token
 from example.settings import Settings
 
