@@ -22,7 +22,7 @@ POLICY_VIOLATION = 1008
 # Generous: only a broken fan-out ever waits this long.
 TIMEOUT_SECONDS = 10.0
 # The close frame has arrived by then; the development server only lingers on the socket.
-CLOSE_TIMEOUT_SECONDS = 0.1
+CLOSE_TIMEOUT_SECONDS = 0.02
 
 
 class Socket:
@@ -59,11 +59,11 @@ Connect = Callable[[str], Socket]
 
 @pytest.fixture
 def connect(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Connect]:
-    monkeypatch.setitem(app.config, "WS_POLL_SECONDS", 0.05)  # a closed client is noticed sooner
+    monkeypatch.setitem(app.config, "WS_POLL_SECONDS", 0.01)  # a closed client is noticed sooner
     server = make_server("127.0.0.1", 0, app, threaded=True)
     # A short poll interval: shutdown() waits for the serving loop's next poll.
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
     )
     thread.start()
     url = f"ws://127.0.0.1:{server.server_port}{WS}"

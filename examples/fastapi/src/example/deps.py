@@ -20,8 +20,11 @@ oauth2_scheme = OAuth2PasswordBearer(
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def get_settings(request: Request) -> Settings:
-    """The settings the app was created with (tests create apps with their own)."""
+async def get_settings(request: Request) -> Settings:
+    """The settings the app was created with (tests create apps with their own).
+
+    `async`, though it awaits nothing: FastAPI runs a plain `def` dependency in a worker
+    thread, a hand-off that costs more than the dependency itself."""
     settings: Settings = request.app.state.settings
     return settings
 

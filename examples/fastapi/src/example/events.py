@@ -12,7 +12,6 @@ the app does not load it.
 
 import json
 import threading
-import time
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import structlog
@@ -60,6 +59,8 @@ class EventHub:
         self._lock = threading.Lock()
         self._pubsub: PubSub | None = None
         self._listener: PubSubWorkerThread | None = None
+        # Set by stop(): a listener pausing after a Redis error stops at once.
+        self._stopping = threading.Event()
         # Pub/sub ignores Redis database numbers; naming the channel after the database keeps
         # deployments that share a Redis server on different databases apart, as their keys are.
         database = redis.connection_pool.connection_kwargs.get("db", 0) if redis else 0
@@ -84,15 +85,17 @@ class EventHub:
         # start() returns is missed.
         pubsub.subscribe(**{self.channel: self._relay})
         self._pubsub = pubsub
+        self._stopping.clear()
         self._listener = pubsub.run_in_thread(
             sleep_time=self._listen_timeout,
             daemon=True,
-            exception_handler=_log_and_pause,
+            exception_handler=self._log_and_pause,
         )
 
     def stop(self) -> None:
         """Stop listening and close the Redis connections."""
         if self._listener is not None:
+            self._stopping.set()
             self._listener.stop()
             self._listener.join(timeout=self._listen_timeout * 5)
             self._listener = None
@@ -101,6 +104,13 @@ class EventHub:
             self._pubsub = None
         if self._redis is not None:
             self._redis.close()
+
+    def _log_and_pause(
+        self, error: BaseException, _pubsub: "PubSub", _thread: "PubSubWorkerThread"
+    ) -> None:
+        # redis-py reconnects (and subscribes again) on the listener's next read.
+        log.warning("event_listener_error", error=repr(error))
+        self._stopping.wait(RECONNECT_DELAY_SECONDS)
 
     def subscribe(self, subscriber: Subscriber) -> None:
         with self._lock:
@@ -148,9 +158,3 @@ class EventHub:
     def _relay(self, message: dict[str, Any]) -> None:
         data = message["data"]
         self.deliver(data.decode() if isinstance(data, bytes) else str(data))
-
-
-def _log_and_pause(error: BaseException, _pubsub: "PubSub", _thread: "PubSubWorkerThread") -> None:
-    # redis-py reconnects (and subscribes again) on the listener's next read.
-    log.warning("event_listener_error", error=repr(error))
-    time.sleep(RECONNECT_DELAY_SECONDS)
