@@ -31,10 +31,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from example import security
-from example.db import configure_sqlite
 from example.models import Base, User
 from example.security import hash_password
 from example.settings import Settings
+from example.sqlite import configure_sqlite
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 # What a view may raise when the database is gone (503), and a database error that is a bug.

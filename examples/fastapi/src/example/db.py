@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from example.settings import Settings
+from example.sqlite import configure_sqlite
 
 # Connections each worker process keeps open. An async worker serves many requests at once:
 # with SQLAlchemy's default (5, and 10 more opened and closed on demand), a busy worker would
@@ -70,16 +71,3 @@ def discard_closed_connection(_dbapi_connection: Any, _record: Any, proxy: Any) 
     """Make the pool connect afresh instead of handing out a connection the server closed."""
     if proxy.driver_connection.is_closed():
         raise exc.DisconnectionError
-
-
-def configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless asked per connection.
-    cursor.execute("PRAGMA foreign_keys=ON")
-    # Write-ahead logging: readers and the writer no longer block each other, and a commit
-    # appends to the log instead of waiting for the disk (an fsync per commit, ~10 ms here);
-    # the log reaches the disk at checkpoints. A crash of the app loses nothing; a power
-    # failure may lose the last commits. (Rails makes the same choice for SQLite.)
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from example.settings import Settings
+from example.sqlite import configure_sqlite
 
 EXTENSION_KEY = "example.database"
 # Database connections per worker process: one per request it serves at once
@@ -84,16 +85,3 @@ def _discard_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any)
     poller.register(dbapi_connection.fileno(), select.POLLIN)
     if poller.poll(0):
         raise exc.DisconnectionError
-
-
-def configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless asked per connection.
-    cursor.execute("PRAGMA foreign_keys=ON")
-    # Write-ahead logging: readers and the writer no longer block each other, and a commit
-    # appends to the log instead of waiting for the disk (an fsync per commit, ~10 ms here);
-    # the log reaches the disk at checkpoints. A crash of the app loses nothing; a power
-    # failure may lose the last commits. (Rails makes the same choice for SQLite.)
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
