@@ -6,7 +6,9 @@ nothing here knows how projects are rendered.
 
 from __future__ import annotations
 
+import json
 import sys
+import threading
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -262,26 +264,48 @@ def smoke(
         Path | None,
         typer.Option("--keep", metavar="DIR", help="Keep the rendered projects in DIR/<preset>."),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", metavar="N", help="Run N variants at once (default: one per CPU)."
+        ),
+    ] = None,
+    list_: Annotated[
+        bool,
+        typer.Option(
+            "--list",
+            help="Print the presets as JSON (name, framework, needs PostgreSQL / Redis) "
+            "for a CI matrix, and run nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Render answer presets, install each project and run its lint, types, migrations and tests.
 
     Exit 1 if any step of any variant fails.
     """
-    from scaffold.smoke import StepResult, run_smoke
+    from scaffold.smoke import StepResult, list_smoke_presets, run_smoke
 
+    if list_:
+        entries = _call(list_smoke_presets, preset or [], framework=framework)
+        print(json.dumps(entries))
+        return
     progress = Console(stderr=True, soft_wrap=True)
+    lock = threading.Lock()  # variants run in threads: one whole line at a time
 
     def show(variant: str, step: str, result: StepResult | None) -> None:
-        if result is None:
-            progress.print(f"[dim]{variant}: {step}...[/]", highlight=False)
-        elif result.status != "skipped":
-            style = RESULT_STYLE[result.status]
-            progress.print(
-                f"{variant}: {step} [{style}]{result.status}[/] ({result.seconds:.1f} s)",
-                highlight=False,
-            )
+        with lock:
+            if result is None:
+                progress.print(f"[dim]{variant}: {step}...[/]", highlight=False)
+            elif result.status != "skipped":
+                style = RESULT_STYLE[result.status]
+                progress.print(
+                    f"{variant}: {step} [{style}]{result.status}[/] ({result.seconds:.1f} s)",
+                    highlight=False,
+                )
 
-    report = _call(run_smoke, preset or [], framework=framework, keep=keep, on_progress=show)
+    report = _call(
+        run_smoke, preset or [], framework=framework, keep=keep, on_progress=show, jobs=jobs
+    )
     for failure in report.failures:
         if failure.output_tail:
             console.rule(f"{failure.variant}: {failure.step}", align="left")

@@ -14,17 +14,19 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from scaffold.errors import MissingTool, ScaffoldError, one_line
+from scaffold.errors import InvalidAnswer, MissingTool, ScaffoldError, one_line
 from scaffold.presets import Preset, select_presets, validate_presets
 
 POSTGRES_URL_VAR = "SCAFFOLD_SMOKE_POSTGRES_URL"
@@ -43,6 +45,8 @@ PROJECT_SETTINGS = (
 FOREIGN_ENV = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH", "PYTHONHOME")
 
 Status = Literal["passed", "failed", "skipped"]
+# copier renders with the process's working directory changed (plumbum's local.cwd): one at a time.
+_RENDER_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,19 @@ class SmokeReport:
 
 Progress = Callable[[str, str, StepResult | None], None]
 """Called with (variant, step, None) when a step starts and with its result when it ends."""
+
+
+def default_jobs() -> int:
+    """How many variants ``run_smoke`` runs at once by default: one per CPU."""
+    return os.cpu_count() or 1
+
+
+def list_smoke_presets(
+    presets: Sequence[str] = (), *, framework: str | None = None
+) -> list[dict[str, object]]:
+    """The chosen presets (all by default) as CI matrix entries: name, framework, and whether
+    the project's checks need PostgreSQL and Redis."""
+    return [preset.describe() for preset in select_presets(presets, framework)]
 
 
 def _tail(output: str, lines: int = TAIL_LINES) -> str:
@@ -293,7 +310,7 @@ def _run_variant(
 
     preset = variant.report.preset
     project = root / preset.name
-    with variant.timed(RENDER) as finish:
+    with _RENDER_LOCK, variant.timed(RENDER) as finish:
         try:
             new_project(project, data=dict(preset.answers), defaults=True, git=False)
         except ScaffoldError as exc:
@@ -311,7 +328,7 @@ def _run_variant(
     project_env = dict(env)
     database: str | None = None
     try:
-        if preset.database == "postgresql":
+        if preset.services["postgresql"]:
             import psycopg  # checked by run_smoke(); imported late: `scaffold --help` stays fast
 
             with variant.timed(DATABASE) as finish:
@@ -349,6 +366,7 @@ def run_smoke(
     postgres_url: str | None = None,
     redis_url: str | None = None,
     timeout: float = STEP_TIMEOUT,
+    jobs: int | None = None,
 ) -> SmokeReport:
     """Render the chosen presets (all by default) and run ``steps`` in each project.
 
@@ -357,6 +375,10 @@ def run_smoke(
     tools. Without ``keep`` the projects live in a temporary directory, removed at the end.
     ``steps`` defaults to :data:`STEPS` and ``runner`` to :func:`run_command` (looked up at
     call time, so tests can replace them).
+
+    ``jobs`` variants run at once (default: :func:`default_jobs`), each in a thread that waits
+    on its project's commands; renders take turns (copier changes the working directory), and
+    ``on_progress`` is then called from those threads. The report keeps the presets' order.
     """
     from scaffold.questionnaire import load_questions
     from scaffold.render import check_destination
@@ -371,8 +393,11 @@ def run_smoke(
         for preset in chosen:
             check_destination(keep_dir / preset.name)
     uv = uv_binary()
-    if any(preset.database == "postgresql" for preset in chosen):
+    if any(preset.services["postgresql"] for preset in chosen):
         require_psycopg()
+    workers = default_jobs() if jobs is None else jobs
+    if workers < 1:
+        raise InvalidAnswer(f"--jobs must be 1 or more, not {workers}", hint="e.g. --jobs 2")
 
     env = base_env()
     redis = redis_url if redis_url is not None else os.environ.get(REDIS_URL_VAR)
@@ -380,16 +405,27 @@ def run_smoke(
     progress = on_progress or (lambda _variant, _step, _result: None)
     root = keep_dir or Path(tempfile.mkdtemp(prefix="scaffold-smoke-"))
     report = SmokeReport([], kept_in=keep_dir)
+    chosen_steps = STEPS if steps is None else steps
+
+    def run_one(variant: _Variant) -> None:
+        variant_env = dict(env)
+        if redis and variant.report.preset.services["redis"]:
+            variant_env["REDIS_URL"] = redis
+        _run_variant(variant, root, chosen_steps, uv, variant_env, postgres)
+
+    variants = [
+        _Variant(VariantReport(preset), runner or run_command, progress, timeout)
+        for preset in chosen
+    ]
+    report.variants.extend(variant.report for variant in variants)  # the presets' order
     try:
-        for preset in chosen:
-            variant_env = dict(env)
-            if redis and preset.answers.get("background_tasks") == "celery":
-                variant_env["REDIS_URL"] = redis
-            variant = _Variant(VariantReport(preset), runner or run_command, progress, timeout)
-            report.variants.append(variant.report)
-            _run_variant(
-                variant, root, STEPS if steps is None else steps, uv, variant_env, postgres
-            )
+        if workers == 1 or len(variants) == 1:
+            for variant in variants:
+                run_one(variant)
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smoke") as pool:
+                for future in [pool.submit(run_one, variant) for variant in variants]:
+                    future.result()
     finally:
         if keep_dir is None:
             shutil.rmtree(root, ignore_errors=True)

@@ -3,9 +3,11 @@ exit code, --keep, bad input, and the per-variant PostgreSQL database (real serv
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ from typer.testing import CliRunner, Result
 from scaffold import smoke
 from scaffold.cli import app
 from scaffold.errors import UnknownPreset
+from scaffold.presets import list_presets
 from scaffold.smoke import STEPS, CommandResult, Step, run_smoke
 from tests.conftest import snapshot
 
@@ -180,8 +183,17 @@ def _nothing(_: Path) -> None:
         (["--framework", "django"], _nothing, 2, "--framework 'django' is not one of"),
         (["-f", "flask", "-p", "fastapi-default"], _nothing, 2, "is not a flask preset"),
         (["-p", "minimal"], _keep_not_empty, 3, "exists and is not empty"),
+        (["-p", "minimal", "--jobs", "0"], _nothing, 2, "--jobs must be 1 or more, not 0"),
+        (["--list", "-p", "nope"], _nothing, 2, "unknown preset 'nope'"),
     ],
-    ids=["unknown-preset", "unknown-framework", "other-framework", "keep-not-empty"],
+    ids=[
+        "unknown-preset",
+        "unknown-framework",
+        "other-framework",
+        "keep-not-empty",
+        "jobs-zero",
+        "list-unknown-preset",
+    ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(
     fake: FakeRunner,
@@ -343,3 +355,104 @@ def test_the_real_steps_are_the_projects_own_checks() -> None:
 def test_unknown_preset_from_the_library_is_a_scaffold_error(fake: FakeRunner) -> None:
     with pytest.raises(UnknownPreset):
         run_smoke(["nope"])
+
+
+# --- a CI matrix and parallel runs ---------------------------------------------------------------
+
+
+def test_list_prints_every_preset_as_a_ci_matrix_entry_and_runs_nothing(
+    fake: FakeRunner, workdir: Path
+) -> None:
+    result = invoke("--list")
+
+    assert result.exit_code == 0, result.output
+    entries = json.loads(result.stdout)
+    assert [entry["name"] for entry in entries] == [p.name for p in list_presets()]
+    by_name = {entry["name"]: entry for entry in entries}
+    assert by_name["flask-postgresql-celery"] == {
+        "name": "flask-postgresql-celery",
+        "framework": "flask",
+        "postgresql": True,
+        "redis": True,
+    }
+    assert by_name["fastapi-default"] == {
+        "name": "fastapi-default",
+        "framework": "fastapi",
+        "postgresql": False,
+        "redis": False,
+    }
+    assert by_name["fastapi-sqlite-celery"]["redis"] is True
+    assert by_name["fastapi-sqlite-celery"]["postgresql"] is False
+    assert fake.calls == []
+    assert list(workdir.iterdir()) == []
+
+
+def test_list_with_a_framework_lists_only_its_presets(fake: FakeRunner) -> None:
+    result = invoke("--list", "--framework", "fastapi")
+
+    assert result.exit_code == 0, result.output
+    names = [entry["name"] for entry in json.loads(result.stdout)]
+    assert names == [p.name for p in list_presets() if p.framework == "fastapi"]
+    assert names
+
+
+@dataclass
+class BarrierRunner(FakeRunner):
+    """A fake whose `uv sync` waits until ``parties`` variants are installing at the same time:
+    run one after the other, the barrier times out and the install fails."""
+
+    barrier: threading.Barrier = field(default_factory=lambda: threading.Barrier(2, timeout=10))
+    threads: set[str] = field(default_factory=set)
+
+    def __call__(
+        self, cmd: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> CommandResult:
+        self.threads.add(threading.current_thread().name)
+        if tuple(cmd[1:]) == ("sync",):
+            try:
+                self.barrier.wait()
+            except threading.BrokenBarrierError:
+                return CommandResult(1, "ran alone\n")
+        return super().__call__(cmd, cwd, env, timeout)
+
+
+def test_jobs_runs_variants_at_the_same_time_and_keeps_the_report_in_preset_order(
+    monkeypatch: pytest.MonkeyPatch, workdir: Path
+) -> None:
+    fake = BarrierRunner()
+    monkeypatch.setattr(smoke, "run_command", fake)
+    monkeypatch.setattr(smoke, "STEPS", TINY_STEPS)
+
+    result = invoke("-p", "minimal", "-p", "fastapi-default", "--jobs", "2")
+
+    assert result.exit_code == 0, result.output
+    steps = ("render", "install", "lint", "migrate", "tests")
+    assert rows(result.stdout) == [
+        *[("minimal", step, "passed") for step in steps],
+        *[("fastapi-default", step, "passed") for step in steps],
+    ]
+    assert len(fake.threads) == 2
+    # every progress line is whole: "<variant>: <step> passed (n.n s)" or "<variant>: <step>..."
+    whole = re.compile(r"(minimal|fastapi-default): [a-z ]+(\.\.\.| passed \(\d+\.\d s\))")
+    for line in result.stderr.splitlines():
+        assert whole.fullmatch(line), line
+    # each variant's own steps still ran in order, in its own project
+    for name in ("minimal", "fastapi-default"):
+        own = [call.args for call in fake.calls if call.cwd.name == name]
+        assert own == [step.args for step in TINY_STEPS]
+
+
+def test_one_job_runs_the_variants_one_after_the_other(
+    monkeypatch: pytest.MonkeyPatch, workdir: Path
+) -> None:
+    fake = BarrierRunner(barrier=threading.Barrier(2, timeout=0.5))
+    monkeypatch.setattr(smoke, "run_command", fake)
+    monkeypatch.setattr(smoke, "STEPS", TINY_STEPS)
+
+    result = invoke("-p", "minimal", "-p", "fastapi-default", "--jobs", "1")
+
+    # alone at the barrier, each install times out: nothing ran beside it
+    assert result.exit_code == 1
+    assert ("minimal", "install", "failed") in rows(result.stdout)
+    assert ("fastapi-default", "install", "failed") in rows(result.stdout)
+    assert fake.threads == {threading.main_thread().name}

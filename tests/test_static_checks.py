@@ -389,3 +389,60 @@ def test_license_text_and_package_metadata_agree(
     # PEP 639: a license expression replaces the License :: classifiers.
     assert not [c for c in classifiers if c.startswith("License ::")]
     assert ("Private :: Do Not Upload" in classifiers) is (license_name == "Proprietary")
+
+
+# --- scaffold's own CI -------------------------------------------------------------------------
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+OWN_WORKFLOW = REPOSITORY / ".github" / "workflows" / "ci.yml"
+
+
+def own_jobs() -> dict[str, Any]:
+    jobs: dict[str, Any] = yaml.safe_load(OWN_WORKFLOW.read_text())["jobs"]
+    return jobs
+
+
+def job_commands(job: dict[str, Any]) -> str:
+    return "\n".join(str(step.get("run", "")) for step in job["steps"])
+
+
+def test_scaffolds_own_workflow_passes_actionlint_and_the_workflow_schema() -> None:
+    for proc in (actionlint(OWN_WORKFLOW), github_schema(OWN_WORKFLOW)):
+        assert passed(proc), proc.stdout + proc.stderr
+
+
+def test_the_smoke_matrix_is_computed_by_scaffold_smoke_list() -> None:
+    from scaffold.smoke import list_smoke_presets
+
+    jobs = own_jobs()
+    lister = jobs[jobs["smoke"]["needs"]]
+    assert "scaffold smoke --list" in job_commands(lister)
+    (output,) = lister["outputs"].values()
+    assert "steps.list.outputs.matrix" in output
+    matrix = jobs["smoke"]["strategy"]["matrix"]
+    assert matrix == {"preset": "${{ fromJSON(needs.presets.outputs.matrix) }}"}
+    assert 'scaffold smoke --preset "${{ matrix.preset.name }}"' in job_commands(jobs["smoke"])
+    # every key the workflow reads from an entry is one that --list prints, for every preset
+    used = set(re.findall(r"matrix\.preset\.(\w+)", OWN_WORKFLOW.read_text()))
+    assert used == {"name", "postgresql", "redis"}
+    for entry in list_smoke_presets():
+        assert used <= set(entry), entry
+    # a service container is started exactly for the presets that need it
+    services = jobs["smoke"]["services"]
+    assert "matrix.preset.postgresql" in services["postgres"]["image"]
+    assert "matrix.preset.redis" in services["redis"]["image"]
+
+
+def test_every_test_marker_runs_in_some_job_of_scaffolds_own_workflow() -> None:
+    jobs = own_jobs()
+    config = tomllib.loads((REPOSITORY / "pyproject.toml").read_text())
+    markers = {line.split(":")[0] for line in config["tool"]["pytest"]["ini_options"]["markers"]}
+    fast = job_commands(jobs["tests"])
+    excluded = set(re.findall(r"not (\w+)", fast))
+    assert "python -m pytest -m" in fast
+    # what the fast job leaves out, another job runs: the smoke tests as `scaffold smoke` jobs
+    assert excluded <= markers
+    assert "scaffold smoke" in job_commands(jobs["smoke"])
+    for marker in excluded - {"smoke"}:
+        assert f"-m {marker}" in job_commands(jobs[marker]), marker
+    assert "mkdocs build --strict" in job_commands(jobs["docs"])
