@@ -18,7 +18,7 @@ import httpx
 import jwt
 import pytest
 
-from tests.contract.conftest import TOKEN_URL, Credentials, Server
+from tests.contract.conftest import TOKEN_URL, Credentials, EventServer, Server
 
 pytestmark = pytest.mark.contract
 
@@ -195,6 +195,21 @@ def test_health(client: httpx.Client) -> None:
     response = client.get("/health")
     assert_status(response, 200)
     assert json_body(response) == {"status": "ok", "database": "ok"}
+
+
+def test_liveness_and_readiness_without_redis(client: httpx.Client) -> None:
+    live = client.get("/health/live")
+    assert_status(live, 200)
+    assert json_body(live) == {"status": "ok"}
+    ready = client.get("/health/ready")
+    assert_status(ready, 200)
+    assert json_body(ready) == {"status": "ok", "database": "ok"}  # no REDIS_URL: no "redis"
+
+
+def test_readiness_checks_redis_when_redis_url_is_set(event_server: EventServer) -> None:
+    ready = event_server.server.client().get("/health/ready")
+    assert_status(ready, 200)
+    assert json_body(ready) == {"status": "ok", "database": "ok", "redis": "ok"}
 
 
 def test_request_id_is_echoed_or_generated(client: httpx.Client) -> None:
@@ -849,6 +864,8 @@ def test_hostile_input_never_5xx(
 
 CONTRACT_OPERATIONS = {
     ("/health", "get"): False,
+    ("/health/live", "get"): False,
+    ("/health/ready", "get"): False,
     ("/api/v1/auth/token", "post"): False,
     ("/api/v1/users/me", "get"): True,
     ("/api/v1/items", "get"): False,
