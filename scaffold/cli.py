@@ -328,7 +328,10 @@ def smoke(
     summary = f"{len(report.variants)} variants, {len(failed)} failed"
     if failed:
         summary += f" ({', '.join(failed)})"
-    console.print(f"{summary}; {report.seconds:.0f} s.", markup=False, highlight=False)
+    timing = f"{report.wall_seconds:.0f} s"
+    if report.jobs > 1:
+        timing += f" ({report.seconds:.0f} s of steps, {report.jobs} variants at a time)"
+    console.print(f"{summary}; {timing}.", markup=False, highlight=False)
     if report.kept_in is not None:
         console.print(f"The projects are kept in {report.kept_in}.", markup=False, highlight=False)
     if failed:

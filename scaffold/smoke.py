@@ -138,6 +138,10 @@ class SmokeReport:
 
     variants: list[VariantReport]
     kept_in: Path | None = None
+    jobs: int = 1
+    """How many variants ran at once."""
+    wall_seconds: float = 0.0
+    """From the first render to the last step: less than :attr:`seconds` with ``jobs`` > 1."""
 
     @property
     def ok(self) -> bool:
@@ -404,7 +408,8 @@ def run_smoke(
     postgres = postgres_url or os.environ.get(POSTGRES_URL_VAR) or DEFAULT_POSTGRES_URL
     progress = on_progress or (lambda _variant, _step, _result: None)
     root = keep_dir or Path(tempfile.mkdtemp(prefix="scaffold-smoke-"))
-    report = SmokeReport([], kept_in=keep_dir)
+    report = SmokeReport([], kept_in=keep_dir, jobs=min(workers, len(chosen)))
+    started = time.monotonic()
     chosen_steps = STEPS if steps is None else steps
 
     def run_one(variant: _Variant) -> None:
@@ -427,6 +432,7 @@ def run_smoke(
                 for future in [pool.submit(run_one, variant) for variant in variants]:
                     future.result()
     finally:
+        report.wall_seconds = time.monotonic() - started
         if keep_dir is None:
             shutil.rmtree(root, ignore_errors=True)
     return report

@@ -432,6 +432,9 @@ def test_jobs_runs_variants_at_the_same_time_and_keeps_the_report_in_preset_orde
         *[("fastapi-default", step, "passed") for step in steps],
     ]
     assert len(fake.threads) == 2
+    assert re.search(
+        r"2 variants, 0 failed; \d+ s \(\d+ s of steps, 2 variants at a time\)\.", result.stdout
+    )
     # every progress line is whole: "<variant>: <step> passed (n.n s)" or "<variant>: <step>..."
     whole = re.compile(r"(minimal|fastapi-default): [a-z ]+(\.\.\.| passed \(\d+\.\d s\))")
     for line in result.stderr.splitlines():

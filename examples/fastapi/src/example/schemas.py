@@ -54,6 +54,18 @@ class Health(BaseModel):
     database: Literal["ok", "error"]
 
 
+class Liveness(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ok", "error"]
+    database: Literal["ok", "error"]
+    redis: Literal["ok", "error"] | None = Field(
+        default=None, description="Present only when REDIS_URL is set."
+    )
+
+
 class Token(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105  # the OAuth2 token type, no secret

@@ -109,3 +109,13 @@ class HTTPValidationError(Schema):
 class Health(Schema):
     status = fields.String(required=True)
     database = fields.String(required=True)
+
+
+class Liveness(Schema):
+    status = fields.String(required=True)
+
+
+class Readiness(Schema):
+    status = fields.String(required=True)
+    database = fields.String(required=True)
+    redis = fields.String(metadata={"description": "Present only when REDIS_URL is set."})
