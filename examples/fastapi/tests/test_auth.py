@@ -4,8 +4,10 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
-from example.security import ALGORITHM, create_access_token
+from example.models import User
+from example.security import ALGORITHM, create_access_token, hash_password
 from tests.common import TEST_SECRET_KEY, ApiClient, Login, MakeUser
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -81,6 +83,11 @@ def _no_exp_token(user_id: int) -> str:
     return jwt.encode({"sub": str(user_id)}, TEST_SECRET_KEY, algorithm=ALGORITHM)
 
 
+def _no_iat_token(user_id: int) -> str:
+    expires = datetime.now(UTC) + timedelta(minutes=5)
+    return jwt.encode({"sub": str(user_id), "exp": expires}, TEST_SECRET_KEY, algorithm=ALGORITHM)
+
+
 def _future_token(user_id: int) -> str:
     expires = datetime.now(UTC) + timedelta(minutes=5)
     return jwt.encode({"sub": "not-a-number", "exp": expires}, TEST_SECRET_KEY, algorithm=ALGORITHM)
@@ -88,8 +95,15 @@ def _future_token(user_id: int) -> str:
 
 @pytest.mark.parametrize(
     "make_token",
-    [_expired_token, _tampered_token, _foreign_key_token, _no_exp_token, _future_token],
-    ids=["expired", "tampered", "wrong-key", "no-exp", "bad-subject"],
+    [
+        _expired_token,
+        _tampered_token,
+        _foreign_key_token,
+        _no_exp_token,
+        _no_iat_token,
+        _future_token,
+    ],
+    ids=["expired", "tampered", "wrong-key", "no-exp", "no-iat", "bad-subject"],
 )
 def test_invalid_tokens_are_401(
     client: ApiClient, make_user: MakeUser, make_token: Callable[[int], str]
@@ -128,3 +142,55 @@ def test_token_of_a_deactivated_user_is_401(
 
     assert response.status_code == 401
     assert response.json() == {"detail": "Could not validate credentials"}
+
+
+def _me(client: ApiClient, headers: dict[str, str]) -> int:
+    status: int = client.get("/api/v1/users/me", headers=headers).status_code
+    return status
+
+
+def test_a_password_change_revokes_the_tokens_issued_before_it(
+    client: ApiClient, make_user: MakeUser, login: Login, engine: Engine
+) -> None:
+    user_id = make_user("ada@example.com")
+    old_headers = login("ada@example.com")
+    with Session(engine) as session, session.begin():
+        user = session.get_one(User, user_id)
+        user.hashed_password = hash_password("a brand new passphrase")
+
+    # In the same second as the change, most likely: `iat` must be finer than a second.
+    new_headers = login("ada@example.com", "a brand new passphrase")
+
+    assert _me(client, old_headers) == 401
+    assert _me(client, new_headers) == 200
+
+
+def test_a_deactivation_revokes_the_tokens_issued_before_it(
+    client: ApiClient, make_user: MakeUser, login: Login, engine: Engine
+) -> None:
+    user_id = make_user("ada@example.com")
+    headers = login("ada@example.com")
+    with Session(engine) as session, session.begin():
+        session.get_one(User, user_id).is_active = False
+    with Session(engine) as session, session.begin():
+        session.get_one(User, user_id).is_active = True
+
+    assert _me(client, headers) == 401
+    assert _me(client, login("ada@example.com")) == 200
+
+
+def test_tokens_are_compared_with_the_password_change_to_the_microsecond(
+    client: ApiClient, make_user: MakeUser, engine: Engine
+) -> None:
+    user_id = make_user("ada@example.com")
+    changed = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=500_000)
+    with Session(engine) as session, session.begin():
+        session.get_one(User, user_id).password_changed_at = changed
+
+    def token(issued_at: float) -> dict[str, str]:
+        claims = {"sub": str(user_id), "iat": issued_at, "exp": changed + timedelta(hours=1)}
+        return {"Authorization": f"Bearer {jwt.encode(claims, TEST_SECRET_KEY, ALGORITHM)}"}
+
+    assert _me(client, token(changed.timestamp() - 0.000001)) == 401
+    assert _me(client, token(changed.timestamp())) == 200
+    assert _me(client, token(changed.timestamp() + 0.000001)) == 200

@@ -60,3 +60,27 @@ def test_migrations_downgrade_to_an_empty_database(
 
 def test_there_is_a_single_head(alembic_config: Config) -> None:
     assert len(ScriptDirectory.from_config(alembic_config).get_heads()) == 1
+
+
+def test_upgrading_keeps_existing_users_tokens_valid(
+    alembic_config: Config, settings: Settings
+) -> None:
+    command.upgrade(alembic_config, "0001")
+    engine = create_engine(settings.sync_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (email, hashed_password, is_active, is_superuser,"
+                    " created_at) VALUES ('ada@example.com', 'x', true, false,"
+                    " '2026-01-02 03:04:05')"
+                )
+            )
+        command.upgrade(alembic_config, "head")
+        with engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT created_at, password_changed_at FROM users")
+            ).one()
+        assert row.password_changed_at == row.created_at
+    finally:
+        engine.dispose()

@@ -36,6 +36,8 @@ def test_the_dummy_hash_is_computed_on_first_use_only(monkeypatch: pytest.Monkey
 def test_tokens_round_trip_and_reject_other_keys() -> None:
     token = create_access_token(7, "k" * 40, expires_minutes=5)
 
-    assert decode_access_token(token, "k" * 40) == 7
+    claims = decode_access_token(token, "k" * 40)
+    assert claims is not None
+    assert claims.user_id == 7
     assert decode_access_token(token, "z" * 40) is None
     assert decode_access_token("not-a-jwt", "k" * 40) is None

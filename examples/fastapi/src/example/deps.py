@@ -61,12 +61,12 @@ async def get_current_user(
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "Not authenticated", headers=BEARER_CHALLENGE
         )
-    user_id = decode_access_token(token, settings.secret_key)
+    claims = decode_access_token(token, settings.secret_key)
     user = None
     # An out-of-range id can name no row, and would overflow the database driver.
-    if user_id is not None and 1 <= user_id <= MAX_ID:
-        user = await session.get(User, user_id)
-    if user is None or not user.is_active:
+    if claims is not None and 1 <= claims.user_id <= MAX_ID:
+        user = await session.get(User, claims.user_id)
+    if user is None or claims is None or not user.accepts_token(claims.issued_at):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "Could not validate credentials",

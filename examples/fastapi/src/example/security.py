@@ -1,5 +1,6 @@
 """Password hashing (Argon2 via pwdlib) and access tokens (HS256 JWTs via PyJWT)."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -32,18 +33,33 @@ def verify_password(password: str, hashed_password: str | None) -> bool:
     return _password_hash.verify(password, hashed_password)
 
 
+@dataclass(frozen=True)
+class AccessToken:
+    """What a valid token says: whose it is, and when it was issued (seconds since the
+    epoch, to the microsecond: a token issued in the same second as a password change must
+    still be told apart from the ones issued before it)."""
+
+    user_id: int
+    issued_at: float
+
+
 def create_access_token(user_id: int, secret_key: str, expires_minutes: int) -> str:
     now = datetime.now(UTC)
-    claims = {"sub": str(user_id), "iat": now, "exp": now + timedelta(minutes=expires_minutes)}
+    # `iat` as a number, not a datetime: PyJWT would truncate a datetime to the second.
+    claims = {
+        "sub": str(user_id),
+        "iat": now.timestamp(),
+        "exp": now + timedelta(minutes=expires_minutes),
+    }
     return jwt.encode(claims, secret_key, algorithm=ALGORITHM)
 
 
-def decode_access_token(token: str, secret_key: str) -> int | None:
-    """The user id a valid token names, or None for an expired, tampered or malformed token."""
+def decode_access_token(token: str, secret_key: str) -> AccessToken | None:
+    """What a valid token says, or None for an expired, tampered or malformed token."""
     try:
         claims = jwt.decode(
-            token, secret_key, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
+            token, secret_key, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]}
         )
-        return int(claims["sub"])
-    except (jwt.InvalidTokenError, ValueError):
+        return AccessToken(user_id=int(claims["sub"]), issued_at=float(claims["iat"]))
+    except (jwt.InvalidTokenError, ValueError, TypeError):
         return None

@@ -57,10 +57,10 @@ def _authenticate() -> User:
     if scheme.lower() != "bearer":
         abort_json(401, NOT_AUTHENTICATED, CHALLENGE)
     settings = current_settings()
-    user_id = decode_access_token(token.strip(), settings.secret_key)
+    claims = decode_access_token(token.strip(), settings.secret_key)
     user = None
-    if user_id is not None and 1 <= user_id <= MAX_ID:
-        user = get_session().get(User, user_id)
-    if user is None or not user.is_active:
+    if claims is not None and 1 <= claims.user_id <= MAX_ID:
+        user = get_session().get(User, claims.user_id)
+    if user is None or claims is None or not user.accepts_token(claims.issued_at):
         abort_json(401, INVALID_CREDENTIALS, CHALLENGE)
     return user

@@ -1,6 +1,7 @@
 """Database models, shared by the API, the admin and Alembic."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     MetaData,
     String,
     TypeDecorator,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -63,6 +65,9 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_superuser: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the password was last set or the account deactivated: tokens issued before it
+    # are refused (see accepts_token). Kept up to date by the listeners below.
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     items: Mapped[list["Item"]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
@@ -70,6 +75,25 @@ class User(Base):
 
     def __str__(self) -> str:
         return self.email
+
+    def accepts_token(self, issued_at: float) -> bool:
+        """Whether a token issued at `issued_at` (seconds since the epoch) still holds:
+        the account is active and the token is not older than its last password change."""
+        return self.is_active and issued_at >= self.password_changed_at.timestamp()
+
+
+# Wherever a password is set (the CLI, the admin, the API) or an account deactivated, the
+# tokens issued until then stop working: written once here rather than at every such place.
+@event.listens_for(User.hashed_password, "set")
+def _password_set(target: User, value: str, oldvalue: Any, initiator: Any) -> None:
+    if value != oldvalue:
+        target.password_changed_at = utcnow()
+
+
+@event.listens_for(User.is_active, "set")
+def _active_set(target: User, value: bool, oldvalue: Any, initiator: Any) -> None:
+    if not value and oldvalue is not False:
+        target.password_changed_at = utcnow()
 
 
 class Item(Base):

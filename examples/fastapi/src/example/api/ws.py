@@ -101,9 +101,9 @@ async def _forward(websocket: WebSocket, subscription: Subscription) -> None:
 
 async def _token_is_valid(websocket: WebSocket, token: str) -> bool:
     """The token names an active user (the same checks as the bearer-token endpoints)."""
-    user_id = decode_access_token(token, websocket.app.state.settings.secret_key)
-    if user_id is None or not 1 <= user_id <= MAX_ID:
+    claims = decode_access_token(token, websocket.app.state.settings.secret_key)
+    if claims is None or not 1 <= claims.user_id <= MAX_ID:
         return False
     async with websocket.app.state.sessionmaker() as session:
-        user = await session.get(User, user_id)
-    return user is not None and user.is_active
+        user = await session.get(User, claims.user_id)
+    return user is not None and user.accepts_token(claims.issued_at)

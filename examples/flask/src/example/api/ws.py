@@ -124,8 +124,8 @@ sock.route(PATH, bp=blueprint)(item_events)
 
 def _token_is_valid(token: str) -> bool:
     """The token names an active user (the same checks as the bearer-token endpoints)."""
-    user_id = decode_access_token(token, current_settings().secret_key)
-    user = None
-    if user_id is not None and 1 <= user_id <= MAX_ID:
-        user = get_session().get(User, user_id)
-    return user is not None and user.is_active
+    claims = decode_access_token(token, current_settings().secret_key)
+    if claims is None or not 1 <= claims.user_id <= MAX_ID:
+        return False
+    user = get_session().get(User, claims.user_id)
+    return user is not None and user.accepts_token(claims.issued_at)
