@@ -215,8 +215,10 @@ class Project:
             for user in (STRANGER, INACTIVE, DOOMED):
                 conn.execute(
                     "INSERT INTO users"
-                    " (email, hashed_password, is_active, is_superuser, created_at)"
-                    " SELECT ?, hashed_password, is_active, is_superuser, created_at"
+                    " (email, hashed_password, is_active, is_superuser, created_at,"
+                    " password_changed_at)"
+                    " SELECT ?, hashed_password, is_active, is_superuser, created_at,"
+                    " password_changed_at"
                     " FROM users WHERE email = ?",
                     (user.email, USER.email),
                 )
