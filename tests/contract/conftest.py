@@ -518,7 +518,8 @@ def unused_redis_database() -> int:
 
 @pytest.fixture(scope="session")
 def event_server(project: Project, database: Path) -> Iterator[EventServer]:
-    """``serve --workers 2`` with REDIS_URL set, its own database and an unreachable login limit."""
+    """``serve --workers 2`` with REDIS_URL set and metrics on, its own database and an
+    unreachable login limit."""
     number = unused_redis_database()
     redis_url = f"{REDIS_SERVER}/{number}"
     database = shutil.copyfile(database, project.path.parent / "events.db")
@@ -528,7 +529,8 @@ def event_server(project: Project, database: Path) -> Iterator[EventServer]:
         rate_limit=FUZZ_RATE_LIMIT,
         name="events",
         workers=EVENT_WORKERS,
-        extra_env={"REDIS_URL": redis_url},
+        # /metrics too: its counts must add up over both workers (test_contract.py).
+        extra_env={"REDIS_URL": redis_url, "METRICS_ENABLED": "true"},
     )
     channel = EVENT_CHANNEL.format(package=PACKAGE_NAME, database=number)
     # /health answers as soon as one worker is up; the other may not have subscribed yet,

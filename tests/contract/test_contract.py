@@ -206,6 +206,32 @@ def test_liveness_and_readiness_without_redis(client: httpx.Client) -> None:
     assert json_body(ready) == {"status": "ok", "database": "ok"}  # no REDIS_URL: no "redis"
 
 
+def test_metrics_are_a_404_when_off(client: httpx.Client) -> None:
+    assert_error(client.get("/metrics"), 404, "Not Found")
+
+
+def live_requests_counted(server: Server) -> float:
+    with httpx.Client(base_url=server.base_url, timeout=10.0) as fresh:  # any worker answers
+        response = fresh.get("/metrics")
+    assert_status(response, 200)
+    assert response.headers["content-type"].startswith("text/plain"), describe(response)
+    series = 'http_requests_total{method="GET",route="/health/live",status="200"} '
+    lines = [line for line in response.text.splitlines() if line.startswith(series)]
+    return float(lines[0].removeprefix(series)) if lines else 0.0
+
+
+def test_metrics_add_up_the_requests_of_every_worker(event_server: EventServer) -> None:
+    server = event_server.server
+    before = live_requests_counted(server)
+    requests = 24
+    for _ in range(requests):  # a new connection each: the workers take turns accepting
+        with httpx.Client(base_url=server.base_url, timeout=10.0) as fresh:
+            assert_status(fresh.get("/health/live"), 200)
+    # whichever worker answers, it reports the sum over both
+    after = [live_requests_counted(server) - before for _ in range(6)]
+    assert after == [requests] * 6
+
+
 def test_readiness_checks_redis_when_redis_url_is_set(event_server: EventServer) -> None:
     ready = event_server.server.client().get("/health/ready")
     assert_status(ready, 200)

@@ -97,6 +97,11 @@ def run_server(host: str, port: int, workers: int) -> None:
     The command line has loaded Typer, and maybe more, that the master never uses; starting
     afresh (the same process, so signals and the process id stay) keeps it small.
     """
+    from example.metrics import prepare_multiprocess_directory
+    from example.settings import get_settings
+
+    if get_settings().metrics_enabled:  # the workers inherit the directory in the environment
+        prepare_multiprocess_directory()
     args = [sys.executable, "-m", "example.server", host, str(port), str(workers)]
     os.execv(sys.executable, args)  # noqa: S606  # our own module, no shell
 

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     auth_rate_limit: str = "10/minute"
     access_token_expire_minutes: int = 60
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # GET /metrics in the Prometheus text format (metrics.py); off: /metrics is a 404.
+    metrics_enabled: bool = False
 
     @field_validator("cors_origins", mode="before")
     @classmethod
