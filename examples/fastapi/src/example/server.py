@@ -1,10 +1,17 @@
 """The production server: uvicorn, serving the app factory."""
 
+import signal
+from types import FrameType
+
 import uvicorn
 
 from example.logging_config import configure_logging
 from example.metrics import prepare_multiprocess_directory
 from example.settings import get_settings
+
+
+def _stopped_by_request(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def run_server(host: str, port: int, workers: int) -> None:
@@ -13,6 +20,10 @@ def run_server(host: str, port: int, workers: int) -> None:
     configure_logging(settings.log_level)
     if settings.metrics_enabled:  # before any worker imports prometheus-client
         prepare_multiprocess_directory()
+    # uvicorn stops gracefully on SIGTERM (the requests in flight are answered), then raises
+    # the signal again, which would end the process with 143: a stop that was asked for is a
+    # success, exit 0 (this handler is the one uvicorn restores before raising it).
+    signal.signal(signal.SIGTERM, _stopped_by_request)
     uvicorn.run(
         # An import string and factory=True: each worker process builds its own app.
         "example.app:create_app",
