@@ -1126,6 +1126,92 @@ def test_admin_login_without_csrf_token_fails(server: Server) -> None:
     assert admin.status_code != 200, f"logged in without a CSRF token: {describe(admin)}"
 
 
+# --- security headers ---------------------------------------------------------------------
+
+SCRIPT_TAG = re.compile(r"<script\b[^>]*>", re.IGNORECASE)
+CSP_NONCE = re.compile(r"'nonce-([A-Za-z0-9_+/=-]+)'")
+
+
+def csp_directives(response: httpx.Response) -> dict[str, list[str]]:
+    """The Content-Security-Policy's directives: {name: [sources]}."""
+    header = response.headers.get("content-security-policy", "")
+    directives = [part.split() for part in header.split(";") if part.strip()]
+    return {name.lower(): sources for name, *sources in directives}
+
+
+def assert_secured_page(response: httpx.Response) -> None:
+    """Not framed; only the app's own files, and its inline scripts with the nonce, run."""
+    assert response.headers.get("x-frame-options", "").upper() == "DENY", describe(response)
+    directives = csp_directives(response)
+    assert directives.get("frame-ancestors") == ["'none'"], directives
+    assert directives.get("default-src") == ["'self'"], directives
+    assert directives.get("object-src") == ["'none'"], directives
+    script_src = directives.get("script-src", directives["default-src"])
+    assert "'unsafe-inline'" not in script_src, script_src
+    assert "'unsafe-eval'" not in script_src, script_src
+    for name, sources in directives.items():
+        for source in sources:
+            assert source.startswith("'") or source == "data:", f"{name}: {source} is elsewhere"
+    nonces = [match for source in script_src for match in CSP_NONCE.findall(source)]
+    for tag in SCRIPT_TAG.findall(response.text):
+        if "src=" not in tag:
+            assert any(f'nonce="{nonce}"' in tag for nonce in nonces), (
+                f"an inline script the policy refuses: {tag}"
+            )
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/health"),
+        ("GET", ITEMS),
+        ("GET", f"{ITEMS}/{UNKNOWN_ID}"),
+        ("GET", f"{ITEMS}?limit=0"),
+        ("GET", "/openapi.json"),
+        ("GET", "/no-such-page"),
+        ("POST", TOKEN_URL),
+        ("DELETE", "/health"),
+    ],
+)
+def test_every_response_has_nosniff_and_hsts(client: httpx.Client, method: str, path: str) -> None:
+    """The servers run with ENVIRONMENT=production: Strict-Transport-Security too."""
+    response = client.request(method, path)
+    assert response.headers.get("x-content-type-options") == "nosniff", describe(response)
+    hsts = response.headers.get("strict-transport-security", "")
+    assert re.fullmatch(r"max-age=(\d+)(; ?includeSubDomains)?", hsts), describe(response)
+    assert int(hsts.split(";")[0].split("=")[1]) >= 180 * 24 * 3600, hsts
+
+
+def test_docs_page_is_not_framed_and_runs_only_its_own_scripts(client: httpx.Client) -> None:
+    first = client.get("/docs", follow_redirects=True)
+    assert_status(first, 200)
+    assert_secured_page(first)
+    second = client.get("/docs", follow_redirects=True)
+    assert csp_directives(first)["script-src"] != csp_directives(second)["script-src"], (
+        "the same nonce twice"
+    )
+
+
+def test_token_response_is_not_stored(server: Server) -> None:
+    response = server.login(server.user.email, server.user.password)
+    assert_status(response, 200)
+    assert response.headers.get("cache-control") == "no-store", describe(response)
+
+
+def test_admin_pages_are_not_framed_nor_stored(server: Server, client: httpx.Client) -> None:
+    login_page = client.get("/admin/login", follow_redirects=True)
+    assert_status(login_page, 200)
+    assert_secured_page(login_page)
+    assert login_page.headers.get("cache-control") == "no-store", describe(login_page)
+    admin, login = admin_login(server, server.superuser)
+    assert login.status_code < 400, describe(login)
+    page = admin.get("/admin/")
+    assert_status(page, 200)
+    assert_secured_page(page)
+    assert page.headers.get("cache-control") == "no-store", describe(page)
+    assert SCRIPT_TAG.search(page.text), "the admin page has no script to check"
+
+
 # --- rate limit (last: it has a server of its own) -----------------------------------------
 
 

@@ -27,7 +27,7 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
 
 from tests.contract.conftest import REPO_ROOT, Project, Server, start_server
 
@@ -131,7 +131,11 @@ def offsite_requests() -> list[str]:
 
 @pytest.fixture
 def page(chromium: Browser, browser_server: Server, offsite_requests: list[str]) -> Iterator[Page]:
-    """A fresh browser context (no cookies) whose requests may only reach the server."""
+    """A fresh browser context (no cookies) whose requests may only reach the server.
+
+    The pages' Content-Security-Policy must not refuse anything they do: a refusal Chromium
+    reports in the console fails the test (at teardown, naming what was refused).
+    """
     context = chromium.new_context(base_url=browser_server.base_url)
     context.set_default_timeout(TIMEOUT_MS)
     origin = browser_server.base_url
@@ -146,8 +150,17 @@ def page(chromium: Browser, browser_server: Server, offsite_requests: list[str])
 
     context.route("**/*", only_the_server)
     page = context.new_page()
+    refused: list[str] = []
+
+    def csp_violation(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(f"{page.url}: {message.text}")
+
+    page.on("console", csp_violation)
     yield page
     context.close()
+    if refused:
+        pytest.fail("the Content-Security-Policy refused:\n" + "\n".join(refused), pytrace=False)
 
 
 @pytest.fixture
