@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware import Middleware
@@ -13,6 +13,7 @@ from example.db import create_engine, create_sessionmaker, read_execution_option
 from example.docs import add_docs
 from example.errors import register_exception_handlers
 from example.events import EventHub
+from example.headers import SecurityHeaders
 from example.logging_config import configure_logging
 from example.middleware import (
     REQUEST_ID_HEADER,
@@ -21,9 +22,6 @@ from example.middleware import (
 )
 from example.ratelimit import LoginRateLimiter
 from example.settings import Settings, get_settings
-
-if TYPE_CHECKING:
-    from example.metrics import RequestMetrics
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -49,24 +47,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    security_headers = SecurityHeaders(production=settings.environment == "production")
 
-    metrics = None
-    if settings.metrics_enabled:
-        from example.metrics import RequestMetrics
-
-        metrics = RequestMetrics()
     app = FastAPI(
         title="Example",
         description="Example: a FastAPI web service",
         version="0.1.0",
         lifespan=lifespan,
-        middleware=_middleware(settings, metrics),
+        middleware=_middleware(settings, security_headers),
         # /docs is ours (docs.py): FastAPI's own pages load their assets from a CDN.
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
+    # For the 500 handler, which answers outside the middleware (errors.py).
+    app.state.security_headers = security_headers
     # The engine connects on first use; the lifespan closes its connections at shutdown.
     app.state.engine = create_engine(settings)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
@@ -79,11 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in api_routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)
-    if metrics is not None:
-        from example.api.metrics import router as metrics_router
-
-        app.state.metrics = metrics
-        app.include_router(metrics_router)
     app.include_router(ws.router, prefix=API_PREFIX)
     add_docs(app)
     # Imported here, as the app is built: importing this module does not load Starlette-Admin.
@@ -93,14 +84,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _middleware(settings: Settings, metrics: "RequestMetrics | None") -> list[Middleware]:
+def _middleware(settings: Settings, security_headers: SecurityHeaders) -> list[Middleware]:
     """Outermost first: every response, even a 413 or a CORS preflight, gets a request id
-    (and is counted, when metrics are on)."""
-    middleware = [Middleware(RequestContextMiddleware)]
-    if metrics is not None:
-        from example.api.metrics import MetricsMiddleware
-
-        middleware.append(Middleware(MetricsMiddleware, metrics=metrics))
+    and the security headers."""
+    middleware = [Middleware(RequestContextMiddleware, security_headers=security_headers)]
     if settings.cors_origins:
         middleware.append(
             Middleware(

@@ -62,7 +62,9 @@ async def unhandled_error_handler(request: Request, exc: Exception) -> JSONRespo
     """A bug: log it with its traceback; the client gets a plain 500, never a traceback."""
     request_id = getattr(request.state, "request_id", None)
     log.error("unhandled_exception", request_id=request_id, exc_info=exc)
-    headers = {REQUEST_ID_HEADER: request_id} if request_id else None
+    headers = dict(request.app.state.security_headers.always)
+    if request_id:
+        headers[REQUEST_ID_HEADER] = request_id
     return JSONResponse(
         {"detail": "Internal Server Error"},
         status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: a request id with one JSON access-log line, and a body-size limit."""
+"""Pure ASGI middleware: a request id, the security headers and one JSON access-log line; a
+body-size limit."""
 
 import logging
 import os
@@ -10,6 +11,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from example.headers import Header, SecurityHeaders
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
 # An incoming id is echoed only if it is short and plain (it ends up in logs and headers).
@@ -20,10 +23,13 @@ access_log = structlog.get_logger("example.access")
 
 
 class RequestContextMiddleware:
-    """Give every request an id (echoed in X-Request-ID) and log one line when it ends."""
+    """Give every request an id (echoed in X-Request-ID) and the security headers
+    (headers.py), and log one line when it ends."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, security_headers: SecurityHeaders) -> None:
         self.app = app
+        self.security_headers = security_headers
+        self._always = _raw_headers(security_headers.always)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -34,6 +40,8 @@ class RequestContextMiddleware:
         incoming = _header(scope, _REQUEST_ID_KEY)
         request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
         id_header = (_REQUEST_ID_KEY, request_id.encode())
+        security = self.security_headers.for_path(scope["path"])
+        added = self._always if security is self.security_headers.always else _raw_headers(security)
         # For the 500 handler, which runs outside this middleware (errors.py).
         scope.setdefault("state", {})["request_id"] = request_id
         # Until a response starts, an exception means Starlette will answer 500.
@@ -44,7 +52,12 @@ class RequestContextMiddleware:
             nonlocal response_status
             if message["type"] == "http.response.start":
                 response_status = message["status"]
-                message["headers"] = [*message.get("headers", ()), id_header]
+                names = {name for name, _ in added}
+                message["headers"] = [
+                    *(header for header in message.get("headers", ()) if header[0] not in names),
+                    *added,
+                    id_header,
+                ]
             await send(message)
 
         tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -60,6 +73,10 @@ class RequestContextMiddleware:
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )
             structlog.contextvars.reset_contextvars(**tokens)
+
+
+def _raw_headers(headers: list[Header]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode(), value.encode()) for name, value in headers]
 
 
 def _header(scope: Scope, key: bytes) -> str:

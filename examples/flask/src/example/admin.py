@@ -32,6 +32,7 @@ from wtforms import Field, FloatField, Form, PasswordField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
 from example.db import get_database, get_session
+from example.headers import csp_nonce
 from example.models import Item, User
 from example.security import hash_password, verify_password
 from example.settings import Settings
@@ -252,6 +253,9 @@ def init_admin(app: Flask, settings: Settings) -> Admin:
         name="Example admin",
         index_view=AdminHomeView(url="/admin"),
         theme=Bootstrap4Theme(),
+        # Its templates' inline scripts carry the page's nonce, which the page's
+        # Content-Security-Policy names (headers.py).
+        csp_nonce_generator=csp_nonce,
     )
     db_session = get_database(app).session
     with warnings.catch_warnings():

@@ -1,4 +1,5 @@
-"""Per-request plumbing: a request id, an early 413, one JSON access-log line."""
+"""Per-request plumbing: a request id, an early 413, the security headers, one JSON
+access-log line."""
 
 import io
 import re
@@ -8,6 +9,8 @@ import time
 import structlog
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
+
+from example.headers import ScriptNonceExtension, SecurityHeaders
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is echoed only if it is short and plain (it ends up in logs and headers).
@@ -21,13 +24,19 @@ def _new_request_id() -> str:
     return secrets.token_hex(16)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, *, production: bool) -> None:
+    app.extensions["security_headers"] = SecurityHeaders(production=production)
+    # The inline scripts of every template (the docs page's, the admin's) carry the page's
+    # nonce, which its Content-Security-Policy names.
+    app.jinja_env.add_extension(ScriptNonceExtension)
     app.before_request(_start_request)
     app.after_request(_finish_request)
     app.teardown_request(_forget_request)
 
 
 def _start_request() -> None:
+    # First: the response to a refused body (below) gets the headers too.
+    g.security_headers = current_app.extensions["security_headers"].for_path(request.path)
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else _new_request_id()
     g.request_started = time.perf_counter()
@@ -56,6 +65,11 @@ def _refuse_large_bodies() -> None:
 def _finish_request(response: Response) -> Response:
     request_id = g.get("request_id") or _new_request_id()
     response.headers[REQUEST_ID_HEADER] = request_id
+    security_headers = g.get("security_headers")
+    if security_headers is None:  # the request failed before _start_request ran
+        security_headers = current_app.extensions["security_headers"].always
+    for name, value in security_headers:
+        response.headers[name] = value
     started = g.get("request_started", time.perf_counter())
     access_log.info(
         "request",

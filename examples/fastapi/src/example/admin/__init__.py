@@ -9,7 +9,8 @@
 - views.py: users and items; passwords are hashed with security.hash_password.
 - templates/: the login page (its fields are `email` and `password`) and the page shell,
   without the web font Starlette-Admin loads from the internet. Its scripts, styles and
-  icons are served from the package itself, under /admin/statics/: the admin works offline.
+  icons are served from the package itself, under /admin/static/: the admin works offline.
+  Every `<script>` tag of its templates carries the page's CSP nonce (headers.py).
 """
 
 from pathlib import Path
@@ -23,6 +24,7 @@ from starlette_admin.contrib.sqla import Admin
 from example.admin.auth import AdminAuthProvider
 from example.admin.csrf import CSRFMiddleware, csrf_input
 from example.admin.views import ItemView, UserView
+from example.headers import ScriptNonceExtension
 from example.models import Item, User
 from example.settings import Settings
 
@@ -66,6 +68,8 @@ def init_admin(
     )
     # Every Starlette-Admin form template renders this; ours has the session's token.
     admin.templates.env.globals["csrf_input"] = csrf_input
+    # Its inline scripts carry the page's nonce, which its Content-Security-Policy names.
+    admin.templates.env.add_extension(ScriptNonceExtension)
     admin.add_view(UserView(User, icon="fa fa-users"))
     admin.add_view(ItemView(Item, icon="fa fa-box"))
     admin.mount_to(app)

@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from example.deps import BEARER_CHALLENGE, SessionDep, SettingsDep
 from example.errors import BodyErrorRoute
+from example.headers import NO_STORE
 from example.models import User
 from example.ratelimit import LoginRateLimiter
 from example.schemas import Message, Token
@@ -46,6 +47,7 @@ async def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
+    response: Response,
 ) -> Token:
     """Exchange an e-mail address (`username`) and password for a bearer token."""
     email = form.username.strip().lower()
@@ -58,4 +60,6 @@ async def issue_token(
     if user is None or not password_ok or not user.is_active:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, LOGIN_FAILED, headers=BEARER_CHALLENGE)
     token = create_access_token(user.id, settings.secret_key, settings.access_token_expire_minutes)
+    # A token is a credential: no cache (the browser's, a proxy's) keeps it.
+    response.headers.update(dict([NO_STORE]))
     return Token(access_token=token)

@@ -11,6 +11,7 @@ from example.api.blueprint import make_blueprint
 from example.auth import CHALLENGE, current_settings
 from example.db import get_session
 from example.errors import abort_json
+from example.headers import NO_STORE
 from example.models import User
 from example.ratelimit import LoginRateLimiter
 from example.schemas import HTTPError, HTTPValidationError, Token, TokenRequest
@@ -65,7 +66,7 @@ def rate_limited(view: Callable[..., Any]) -> Callable[..., Any]:
     description="Too many login attempts from this address",
     headers=RETRY_AFTER_HEADER,
 )
-def issue_token(form: dict[str, str]) -> dict[str, Any]:
+def issue_token(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """Exchange an e-mail address and password for a bearer token."""
     email = form["username"].strip().lower()
     user = get_session().scalar(select(User).where(User.email == email))
@@ -75,4 +76,5 @@ def issue_token(form: dict[str, str]) -> dict[str, Any]:
         abort_json(401, LOGIN_FAILED, CHALLENGE)
     settings = current_settings()
     token = create_access_token(user.id, settings.secret_key, settings.access_token_expire_minutes)
-    return {"access_token": token, "token_type": "bearer"}
+    # A token is a credential: no cache (the browser's, a proxy's) keeps it.
+    return {"access_token": token, "token_type": "bearer"}, dict([NO_STORE])
