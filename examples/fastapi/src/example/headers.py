@@ -107,10 +107,6 @@ class SecurityHeaders:
         return headers
 
 
-# Written into the templates' <script> tags: Jinja code, filled in as each page renders.
-_NONCE_ATTRIBUTE = 'nonce="{{ csp_nonce() }}"'
-
-
 class ScriptNonceExtension(Extension):
     """Writes the page's nonce into every `<script>` tag of a template's source, as it is
     compiled: the scripts the templates hold run, and nothing a page displays (escaped as
@@ -121,6 +117,9 @@ class ScriptNonceExtension(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.globals["csp_nonce"] = csp_nonce
+        # Jinja code, in the environment's own delimiters: filled in as each page renders.
+        start, end = environment.variable_start_string, environment.variable_end_string
+        self._tag = f'<script nonce="{start} csp_nonce() {end}"'
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
-        return self._SCRIPT_TAG.sub(f"<script {_NONCE_ATTRIBUTE}", source)
+        return self._SCRIPT_TAG.sub(self._tag, source)
