@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from starlette.middleware import Middleware
@@ -22,6 +22,9 @@ from example.middleware import (
 )
 from example.ratelimit import LoginRateLimiter
 from example.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from example.metrics import RequestMetrics
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -49,12 +52,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level)
     security_headers = SecurityHeaders(production=settings.environment == "production")
 
+    metrics = None
+    if settings.metrics_enabled:
+        from example.metrics import RequestMetrics
+
+        metrics = RequestMetrics()
     app = FastAPI(
         title="Example",
         description="Example: a FastAPI web service",
         version="0.1.0",
         lifespan=lifespan,
-        middleware=_middleware(settings, security_headers),
+        middleware=_middleware(settings, security_headers, metrics),
         # /docs is ours (docs.py): FastAPI's own pages load their assets from a CDN.
         docs_url=None,
         redoc_url=None,
@@ -75,6 +83,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in api_routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)
+    if metrics is not None:
+        from example.api.metrics import router as metrics_router
+
+        app.state.metrics = metrics
+        app.include_router(metrics_router)
     app.include_router(ws.router, prefix=API_PREFIX)
     add_docs(app)
     # Imported here, as the app is built: importing this module does not load Starlette-Admin.
@@ -84,10 +97,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _middleware(settings: Settings, security_headers: SecurityHeaders) -> list[Middleware]:
+def _middleware(
+    settings: Settings, security_headers: SecurityHeaders, metrics: "RequestMetrics | None"
+) -> list[Middleware]:
     """Outermost first: every response, even a 413 or a CORS preflight, gets a request id
-    and the security headers."""
+    and the security headers (and is counted, when metrics are on)."""
     middleware = [Middleware(RequestContextMiddleware, security_headers=security_headers)]
+    if metrics is not None:
+        from example.api.metrics import MetricsMiddleware
+
+        middleware.append(Middleware(MetricsMiddleware, metrics=metrics))
     if settings.cors_origins:
         middleware.append(
             Middleware(

@@ -30,6 +30,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     db.init_app(app, settings)
     middleware.init_app(app, production=settings.environment == "production")
+    if settings.metrics_enabled:
+        from example.api.metrics import init_metrics
+
+        init_metrics(app)
     if settings.cors_origins:
         CORS(app, origins=settings.cors_origins, expose_headers=["Location", "X-Request-ID"])
 
