@@ -425,12 +425,17 @@ def start_server(
 def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Project:
     """The template rendered (copier's Python API, the checkout at HEAD) and installed."""
     flavor: str = request.param
-    root = tmp_path_factory.mktemp(f"contract-{flavor}")
+    return render_project(flavor, tmp_path_factory.mktemp(f"contract-{flavor}"))
+
+
+def render_project(flavor: str, root: Path, **answers: Any) -> Project:
+    """Render the checkout at HEAD into ``root`` with ANSWERS (and ``answers`` over them),
+    then install it."""
     dst = root / PROJECT_SLUG
     copier.run_copy(
         str(REPO_ROOT),
         str(dst),
-        data={"framework": flavor, **ANSWERS},
+        data={"framework": flavor, **ANSWERS, **answers},
         defaults=True,
         vcs_ref="HEAD",
         quiet=True,

@@ -13,20 +13,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import copier
 import httpx
 import pytest
-import uv
 
 from tests.contract.conftest import (
-    ANSWERS,
     FLAVORS,
     FUZZ_RATE_LIMIT,
-    INSTALL_TIMEOUT,
     PROJECT_SLUG,
-    REPO_ROOT,
     SUPERUSER,
     Project,
+    render_project,
     start_server,
 )
 from tests.helpers import free_port
@@ -98,18 +94,8 @@ def postgres() -> Iterator[PrivatePostgres]:
 def pg_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Project:
     """The template rendered with PostgreSQL, installed."""
     flavor: str = request.param
-    dst = tmp_path_factory.mktemp(f"outage-{flavor}") / PROJECT_SLUG
-    copier.run_copy(
-        str(REPO_ROOT),
-        str(dst),
-        data={"framework": flavor, **ANSWERS, "database": "postgresql"},
-        defaults=True,
-        vcs_ref="HEAD",
-        quiet=True,
-    )
-    project = Project(flavor=flavor, path=dst, uv_bin=uv.find_uv_bin())
-    project.run("sync", timeout=INSTALL_TIMEOUT)
-    return project
+    root = tmp_path_factory.mktemp(f"outage-{flavor}")
+    return render_project(flavor, root, database="postgresql")
 
 
 def first_answer(get: Callable[[], httpx.Response]) -> tuple[httpx.Response | None, float]:
