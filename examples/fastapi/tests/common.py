@@ -36,6 +36,10 @@ from example.security import hash_password
 from example.settings import Settings
 from example.sqlite import configure_sqlite
 
+# The tests run with ENVIRONMENT=testing, whatever the shell or .env says: the code that reads
+# the settings itself (the command line) needs no SECRET_KEY then.
+os.environ["ENVIRONMENT"] = "testing"
+
 DEFAULT_PASSWORD = "correct horse battery staple"
 # What a view may raise when the database is gone (503), and a database error that is a bug.
 DATABASE_ERRORS = pytest.mark.parametrize(

@@ -1,19 +1,42 @@
 import pytest
-from pydantic import ValidationError
 
-from example.settings import DEVELOPMENT_SECRET_KEY, Settings
-
-
-@pytest.mark.parametrize("secret", ["", "   ", DEVELOPMENT_SECRET_KEY])
-def test_production_refuses_a_missing_or_default_secret(secret: str) -> None:
-    with pytest.raises(ValidationError, match="SECRET_KEY"):
-        Settings(environment="production", secret_key=secret, _env_file=None)
+from example.app import create_app
+from example.settings import InsecureSettingsError, Settings
 
 
-def test_production_accepts_a_real_secret() -> None:
-    settings = Settings(environment="production", secret_key="x" * 64, _env_file=None)
+def test_the_environment_is_production_and_there_is_no_key_unless_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ENVIRONMENT", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+
+    settings = Settings(_env_file=None)
 
     assert settings.environment == "production"
+    assert settings.secret_key == ""
+    with pytest.raises(InsecureSettingsError, match="ENVIRONMENT=production"):
+        settings.require_secret_key()
+
+
+@pytest.mark.parametrize("environment", ["production", "development"])
+@pytest.mark.parametrize("secret", ["", " " * 40, "k" * 31], ids=["missing", "blank", "short"])
+def test_a_missing_or_short_secret_is_refused_outside_testing(
+    environment: str, secret: str
+) -> None:
+    settings = Settings(environment=environment, secret_key=secret, _env_file=None)
+
+    with pytest.raises(InsecureSettingsError) as refused:
+        settings.require_secret_key()
+    message = str(refused.value)
+    assert message.startswith("SECRET_KEY must be set")
+    assert "\n" not in message
+
+
+def test_the_app_is_not_built_with_a_short_secret() -> None:
+    settings = Settings(environment="production", secret_key="k" * 31, _env_file=None)
+
+    with pytest.raises(InsecureSettingsError, match=r"^SECRET_KEY"):
+        create_app(settings)
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

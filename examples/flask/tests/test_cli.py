@@ -1,4 +1,6 @@
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -11,6 +13,7 @@ from example.security import verify_password
 from example.settings import Settings, get_settings
 
 runner = CliRunner()
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -85,3 +88,81 @@ def test_serve_hands_its_options_to_the_server(monkeypatch: pytest.MonkeyPatch) 
 
     assert result.exit_code == 0, result.output
     assert calls == [("192.0.2.10", 9000, 3)]
+
+
+def _serve_with(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **environment: str | None
+) -> tuple[list[int], str, int]:
+    """`serve` in a directory of its own (its .env, if any, in tmp_path) with `environment`
+    (None: unset); what reached the server, the output and the exit code."""
+    calls: list[int] = []
+    monkeypatch.setattr(
+        "example.server.run_server",
+        lambda host, port, workers: calls.append(port),
+    )
+    monkeypatch.chdir(tmp_path)
+    for name, value in environment.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["serve"])
+    return calls, result.output, result.exit_code
+
+
+@pytest.mark.parametrize(
+    ("environment", "secret", "named"),
+    [
+        (None, None, "ENVIRONMENT=production"),  # both unset: production, no key
+        ("production", "k" * 31, "ENVIRONMENT=production"),
+        ("development", None, "ENVIRONMENT=development"),
+        ("development", "k" * 31, "ENVIRONMENT=development"),
+    ],
+    ids=["defaults", "short-in-production", "missing-in-development", "short-in-development"],
+)
+def test_serve_refuses_a_missing_or_short_secret_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    environment: str | None,
+    secret: str | None,
+    named: str,
+) -> None:
+    calls, output, exit_code = _serve_with(
+        monkeypatch, tmp_path, ENVIRONMENT=environment, SECRET_KEY=secret
+    )
+
+    assert exit_code == 1
+    [line] = output.splitlines()
+    assert line.startswith("Error: SECRET_KEY must be set to a random string of at least 32")
+    assert named in line
+    assert calls == []
+
+
+def test_serve_refuses_a_copy_of_env_example(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    shutil.copy(PROJECT_ROOT / ".env.example", tmp_path / ".env")
+
+    calls, output, exit_code = _serve_with(monkeypatch, tmp_path, ENVIRONMENT=None, SECRET_KEY=None)
+
+    assert exit_code == 1
+    [line] = output.splitlines()
+    assert line.startswith("Error: SECRET_KEY must be set")
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("environment", "secret"),
+    [("production", "k" * 32), ("testing", None)],
+    ids=["long-enough", "testing-needs-none"],
+)
+def test_serve_starts_with_a_long_secret_or_in_testing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, environment: str, secret: str | None
+) -> None:
+    calls, output, exit_code = _serve_with(
+        monkeypatch, tmp_path, ENVIRONMENT=environment, SECRET_KEY=secret
+    )
+
+    assert exit_code == 0, output
+    assert calls == [8000]

@@ -49,6 +49,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    settings.require_secret_key()  # a plain `uvicorn --factory` start refuses too
     configure_logging(settings.log_level)
     security_headers = SecurityHeaders(production=settings.environment == "production")
 

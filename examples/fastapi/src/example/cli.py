@@ -10,6 +10,18 @@ import typer
 app = typer.Typer(help="Manage Example.", no_args_is_help=True)
 
 
+def _require_app_settings() -> None:
+    """Before a command that builds the app: refuse settings it must not start with, in one
+    line (the app itself would refuse them too, with a traceback, in each worker)."""
+    from example.settings import InsecureSettingsError, get_settings
+
+    try:
+        get_settings().require_secret_key()
+    except InsecureSettingsError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(code=1) from None
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -19,6 +31,7 @@ def serve(
     """Start the production server (uvicorn)."""
     from example.server import run_server
 
+    _require_app_settings()
     run_server(host=host, port=port, workers=workers)
 
 

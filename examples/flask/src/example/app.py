@@ -18,6 +18,7 @@ MAX_BODY_BYTES = 1024 * 1024
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app from `settings` (default: the environment and `.env`)."""
     settings = settings or get_settings()
+    settings.require_secret_key()  # a plain `gunicorn` start refuses too: no worker boots
     configure_logging(settings.log_level)
 
     app = Flask(__name__)
