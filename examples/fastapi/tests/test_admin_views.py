@@ -157,6 +157,37 @@ def test_invalid_users_are_refused_with_the_form_again(
     assert NEW_PASSWORD not in response.text
 
 
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("p" * 11, "The password must have at least 12 characters."),
+        ("p" * 129, "The password must have at most 128 characters."),
+    ],
+)
+def test_the_password_policy_is_a_form_error(
+    admin_client: AppClient, make_user: MakeUser, db: Session, password: str, problem: str
+) -> None:
+    user_id = make_user("user@example.com")
+    before = user(db, "user@example.com").hashed_password
+
+    created = post_form(
+        admin_client, "/admin/user/create", {"email": "new@example.com", "password": password}
+    )
+    edited = post_form(
+        admin_client,
+        f"/admin/user/edit?pk={user_id}",
+        {"email": "user@example.com", "password": password},
+    )
+
+    assert created.status_code == 422
+    assert problem in created.text
+    assert db.scalars(select(User.email).where(User.email == "new@example.com")).all() == []
+    assert edited.status_code == 422
+    assert problem in edited.text
+    db.expire_all()
+    assert user(db, "user@example.com").hashed_password == before
+
+
 def test_a_superuser_creates_an_item_for_a_chosen_owner(
     admin_client: AppClient, make_user: MakeUser, db: Session
 ) -> None:

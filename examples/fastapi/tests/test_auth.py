@@ -16,10 +16,10 @@ TOKEN_URL = "/api/v1/auth/token"
 def test_login_issues_a_bearer_token_naming_the_user(
     client: ApiClient, make_user: MakeUser
 ) -> None:
-    user_id = make_user("ada@example.com", "s3cret-pass")
+    user_id = make_user("ada@example.com", "s3cret-passphrase")
 
     response = client.post(
-        TOKEN_URL, data={"username": "ada@example.com", "password": "s3cret-pass"}
+        TOKEN_URL, data={"username": "ada@example.com", "password": "s3cret-passphrase"}
     )
 
     assert response.status_code == 200
@@ -34,16 +34,16 @@ def test_login_issues_a_bearer_token_naming_the_user(
     ("username", "password"),
     [
         ("ada@example.com", "wrong password"),
-        ("nobody@example.com", "s3cret-pass"),
-        ("inactive@example.com", "s3cret-pass"),
+        ("nobody@example.com", "s3cret-passphrase"),
+        ("inactive@example.com", "s3cret-passphrase"),
     ],
     ids=["wrong-password", "unknown-user", "inactive-user"],
 )
 def test_failed_login_gives_the_same_401_whatever_the_reason(
     client: ApiClient, make_user: MakeUser, username: str, password: str
 ) -> None:
-    make_user("ada@example.com", "s3cret-pass")
-    make_user("inactive@example.com", "s3cret-pass", is_active=False)
+    make_user("ada@example.com", "s3cret-passphrase")
+    make_user("inactive@example.com", "s3cret-passphrase", is_active=False)
 
     response = client.post(TOKEN_URL, data={"username": username, "password": password})
 

@@ -56,7 +56,7 @@ def test_a_superuser_creates_a_user_whose_password_is_hashed(
         admin_client,
         "/admin/user/new/",
         email=" New@Example.com",
-        password="n3w-pass",
+        password="n3w-pass-phrase",
         is_active="y",
     )
 
@@ -65,8 +65,8 @@ def test_a_superuser_creates_a_user_whose_password_is_hashed(
     assert user is not None
     assert user.is_active
     assert not user.is_superuser
-    assert user.hashed_password != "n3w-pass"
-    assert verify_password("n3w-pass", user.hashed_password)
+    assert user.hashed_password != "n3w-pass-phrase"
+    assert verify_password("n3w-pass-phrase", user.hashed_password)
     pages = [
         "/admin/user/",
         f"/admin/user/details/?id={user.id}",
@@ -89,26 +89,31 @@ def test_a_superuser_creates_a_user_whose_password_is_hashed(
 def test_editing_a_user_keeps_the_password_unless_a_new_one_is_given(
     admin_client: ApiClient, make_user: MakeUser, engine: Engine
 ) -> None:
-    user_id = make_user("ada@example.com", "old-pass")
+    user_id = make_user("ada@example.com", "old-pass-phrase")
     url = f"/admin/user/edit/?id={user_id}"
 
     submit(admin_client, url, email="ada@example.com", password="", is_active="y", is_superuser="y")
     unchanged = user_by_email(engine, "ada@example.com")
-    submit(admin_client, url, email="ada@example.com", password="new-pass", is_active="y")
+    submit(admin_client, url, email="ada@example.com", password="new-pass-phrase", is_active="y")
     changed = user_by_email(engine, "ada@example.com")
 
     assert unchanged is not None
     assert unchanged.is_superuser
-    assert verify_password("old-pass", unchanged.hashed_password)
+    assert verify_password("old-pass-phrase", unchanged.hashed_password)
     assert changed is not None
     assert not changed.is_superuser
-    assert verify_password("new-pass", changed.hashed_password)
+    assert verify_password("new-pass-phrase", changed.hashed_password)
 
 
 @pytest.mark.parametrize(
     ("email", "password"),
-    [("nopass@example.com", ""), ("not-an-e-mail", "pass")],
-    ids=["no-password", "bad-email"],
+    [
+        ("nopass@example.com", ""),
+        ("not-an-e-mail", "a-pass-phrase"),
+        ("short@example.com", "p" * 11),
+        ("long@example.com", "p" * 129),
+    ],
+    ids=["no-password", "bad-email", "short-password", "long-password"],
 )
 def test_invalid_new_users_are_not_created(
     admin_client: ApiClient, engine: Engine, email: str, password: str
@@ -118,6 +123,33 @@ def test_invalid_new_users_are_not_created(
     assert response.status_code == 200
     with Session(engine) as session:
         assert session.scalars(select(User.email)).all() == ["admin@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("p" * 11, "The password must have at least 12 characters."),
+        ("p" * 129, "The password must have at most 128 characters."),
+    ],
+)
+def test_the_password_policy_is_a_form_error(
+    admin_client: ApiClient, make_user: MakeUser, engine: Engine, password: str, problem: str
+) -> None:
+    user_id = make_user("ada@example.com", "old-pass-phrase")
+
+    created = submit(admin_client, "/admin/user/new/", email="new@example.com", password=password)
+    edited = submit(
+        admin_client, f"/admin/user/edit/?id={user_id}", email="ada@example.com", password=password
+    )
+
+    assert created.status_code == 200
+    assert problem in created.text
+    assert user_by_email(engine, "new@example.com") is None
+    assert edited.status_code == 200
+    assert problem in edited.text
+    unchanged = user_by_email(engine, "ada@example.com")
+    assert unchanged is not None
+    assert verify_password("old-pass-phrase", unchanged.hashed_password)
 
 
 def test_a_superuser_creates_and_edits_an_item(

@@ -34,7 +34,14 @@ def _user(engine: Engine, email: str) -> User | None:
 def test_create_user_creates_a_superuser(engine: Engine) -> None:
     result = runner.invoke(
         app,
-        ["create-user", "--email", "Root@Example.com", "--password", "pw-123456", "--superuser"],
+        [
+            "create-user",
+            "--email",
+            "Root@Example.com",
+            "--password",
+            "pw-1234567890",
+            "--superuser",
+        ],
     )
 
     assert result.exit_code == 0, result.output
@@ -42,36 +49,43 @@ def test_create_user_creates_a_superuser(engine: Engine) -> None:
     user = _user(engine, "root@example.com")
     assert user is not None
     assert user.is_superuser
-    assert verify_password("pw-123456", user.hashed_password)
+    assert verify_password("pw-1234567890", user.hashed_password)
 
 
 def test_create_user_again_updates_password_and_role(engine: Engine) -> None:
     runner.invoke(
-        app, ["create-user", "--email", "a@example.com", "--password", "one", "--superuser"]
+        app,
+        ["create-user", "--email", "a@example.com", "--password", "password-one", "--superuser"],
     )
 
-    result = runner.invoke(app, ["create-user", "--email", "a@example.com", "--password", "two"])
+    result = runner.invoke(
+        app, ["create-user", "--email", "a@example.com", "--password", "password-two"]
+    )
 
     assert result.exit_code == 0, result.output
     assert "Updated user a@example.com" in result.output
     user = _user(engine, "a@example.com")
     assert user is not None
     assert not user.is_superuser
-    assert verify_password("two", user.hashed_password)
+    assert verify_password("password-two", user.hashed_password)
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--email", "not-an-email", "--password", "pw"], "is not an e-mail address"),
-        (["--email", "a@example.com", "--password", ""], "must not be empty"),
+        (["--email", "not-an-email", "--password", "pw-1234567890"], "is not an e-mail address"),
+        (["--email", "a@example.com", "--password", ""], "must have at least 12 characters"),
+        (["--email", "a@example.com", "--password", "p" * 11], "must have at least 12 characters"),
+        (["--email", "a@example.com", "--password", "p" * 129], "must have at most 128 characters"),
     ],
+    ids=["bad-email", "empty-password", "short-password", "long-password"],
 )
 def test_create_user_rejects_bad_input(args: list[str], message: str, engine: Engine) -> None:
     result = runner.invoke(app, ["create-user", *args])
 
     assert result.exit_code == 2
-    assert message in result.output
+    [line] = result.output.splitlines()
+    assert message in line
     with Session(engine) as session:
         assert session.scalars(select(User)).all() == []
 

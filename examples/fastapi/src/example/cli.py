@@ -48,15 +48,16 @@ def create_user(
     from sqlalchemy.orm import Session
 
     from example.models import User
-    from example.security import hash_password
+    from example.security import hash_password, password_problem
     from example.settings import get_settings
 
     email = email.strip().lower()
     if "@" not in email:
         typer.echo(f"Error: {email!r} is not an e-mail address.", err=True)
         raise typer.Exit(code=2)
-    if not password:
-        typer.echo("Error: the password must not be empty.", err=True)
+    problem = password_problem(password)
+    if problem is not None:
+        typer.echo(f"Error: {problem}", err=True)
         raise typer.Exit(code=2)
     engine = create_engine(get_settings().sync_database_url)
     try:

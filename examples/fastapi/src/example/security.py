@@ -7,6 +7,9 @@ import jwt
 from pwdlib import PasswordHash
 
 ALGORITHM = "HS256"
+# The password policy, wherever a password is set (the command line, the admin, the API).
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 128
 
 _password_hash = PasswordHash.recommended()
 # Verifying against this when the e-mail is unknown makes a failed login take the
@@ -20,6 +23,15 @@ def _dummy_hash() -> str:
     if _DUMMY_HASH is None:
         _DUMMY_HASH = _password_hash.hash("dummy password, never matches")
     return _DUMMY_HASH
+
+
+def password_problem(password: str) -> str | None:
+    """Why `password` may not be set (one sentence), or None if it may."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"The password must have at least {PASSWORD_MIN_LENGTH} characters."
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"The password must have at most {PASSWORD_MAX_LENGTH} characters."
+    return None
 
 
 def hash_password(password: str) -> str:

@@ -34,7 +34,7 @@ from wtforms.validators import InputRequired, ValidationError
 from example.db import get_database, get_session
 from example.headers import csp_nonce
 from example.models import Item, User
-from example.security import hash_password, verify_password
+from example.security import hash_password, password_problem, verify_password
 from example.settings import Settings
 
 # The session key holding the logged-in user's id.
@@ -212,6 +212,9 @@ class UserView(SuperuserModelView):
             raise ValidationError("Enter an e-mail address.")
         password: str | None = form.password.data
         if password:
+            problem = password_problem(password)
+            if problem is not None:
+                raise ValidationError(problem)
             model.hashed_password = hash_password(password)
         elif is_created:
             raise ValidationError("A new user needs a password.")

@@ -28,7 +28,7 @@ from starlette_admin.contrib.sqla import ModelView
 from starlette_admin.exceptions import FormValidationError
 
 from example.models import MAX_ID, User
-from example.security import hash_password
+from example.security import hash_password, password_problem
 
 
 class PriceField(FloatField):
@@ -58,6 +58,14 @@ class IdModelView(ModelView):
     async def find_by_pks(self, request: Request, pks: list[Any]) -> Sequence[Any]:
         numbers = [number for number in map(_valid_id, pks) if number is not None]
         return await super().find_by_pks(request, numbers)
+
+
+async def _hashed(password: str) -> str:
+    """The hash of a new password, or the form error the password policy gives."""
+    problem = password_problem(password)
+    if problem is not None:
+        raise FormValidationError({"password": problem})
+    return await run_in_threadpool(hash_password, password)
 
 
 class UserView(IdModelView):
@@ -100,11 +108,11 @@ class UserView(IdModelView):
     async def before_create(self, request: Request, data: dict[str, Any], obj: Any) -> None:
         if not data.get("password"):
             raise FormValidationError({"password": "A new user needs a password."})
-        obj.hashed_password = await run_in_threadpool(hash_password, data["password"])
+        obj.hashed_password = await _hashed(data["password"])
 
     async def before_edit(self, request: Request, data: dict[str, Any], obj: Any) -> None:
         if data.get("password"):
-            obj.hashed_password = await run_in_threadpool(hash_password, data["password"])
+            obj.hashed_password = await _hashed(data["password"])
 
 
 class ItemView(IdModelView):
