@@ -6,8 +6,11 @@ depends on the flavor. The WebSocket row is a later issue and not tested here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import secrets
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
@@ -17,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import jwt
 import pytest
+from websockets.sync.client import connect as ws_connect
 
 from tests.contract.conftest import TOKEN_URL, Credentials, EventServer, Server
 
@@ -1210,6 +1214,34 @@ def test_admin_pages_are_not_framed_nor_stored(server: Server, client: httpx.Cli
     assert_secured_page(page)
     assert page.headers.get("cache-control") == "no-store", describe(page)
     assert SCRIPT_TAG.search(page.text), "the admin page has no script to check"
+
+
+# --- logs -----------------------------------------------------------------------------------
+
+QUERY_STRING = re.compile(r"/[\w/.%-]*\?[\w%.-]+=")
+
+
+def test_server_logs_hold_no_query_string_token_or_password(server: Server) -> None:
+    """Whatever the URL or the form, the server's output (its own lines, the app's) keeps
+    no query string, token or password."""
+    marker = f"logmarker{secrets.token_hex(4)}"
+    token = server.token(server.user)
+    client = server.client(fresh_address=True)
+    client.get(f"{ITEMS}?limit=1&token={marker}")
+    client.get(f"/docs?api_key={marker}")
+    client.get(f"{ME}?access_token={token}", headers={"Authorization": f"Bearer {token}"})
+    client.post(TOKEN_URL, data={"username": server.user.email, "password": marker})
+    ws_url = server.base_url.replace("http://", "ws://") + f"/api/v1/ws/items?token={token}"
+    with contextlib.suppress(Exception), ws_connect(ws_url, open_timeout=10) as websocket:
+        websocket.close()
+    deadline = time.monotonic() + 10
+    while "/docs" not in server.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    output = server.output()
+    assert "/docs" in output, "the server logged no request line at all"
+    assert marker not in output
+    assert token not in output
+    assert not QUERY_STRING.search(output), QUERY_STRING.search(output)
 
 
 # --- rate limit (last: it has a server of its own) -----------------------------------------

@@ -1,9 +1,68 @@
-"""JSON logs on stdout through structlog, one object per line."""
+"""JSON logs on stdout through structlog, one object per line, with no secret in them.
+
+Whatever writes a line (the app, uvicorn, gunicorn, Werkzeug, a library), the line is
+cleaned before it is written (`redact`): no query string (it may carry a token or a
+password, and servers log request lines whole), no bearer token or JWT, no value of a
+field named like a password, token or secret.
+"""
 
 import logging
+import re
 import sys
+from typing import Any
 
 import structlog
+
+REDACTED = "[redacted]"
+# A URL or path with a query string: the query string goes, the path stays.
+_QUERY_STRING = re.compile(r"(/[^\s\"'?#]*)\?[^\s\"'#\\]+")
+_JWT = re.compile(r"\beyJ[\w-]*\.[\w-]+\.[\w-]*")
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[\w.~+/=-]+")
+# `"password": "..."` (a JSON field) or `password=...`, for every field named like a secret.
+_SECRET_FIELD = re.compile(
+    r"""(?ix)
+    (["']?\b[\w-]*(?:password|passwd|secret|token|authorization|cookie)["']?\s*[:=]\s*)
+    ("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&}]+)
+    """
+)
+
+
+_SECRET_NAME = re.compile(r"(?i)password|passwd|secret|token|authorization|cookie")
+
+
+def redact(text: str) -> str:
+    """`text` without query strings, tokens and the values of secret-named fields."""
+    text = _QUERY_STRING.sub(r"\1", text)
+    text = _JWT.sub(REDACTED, text)
+    text = _BEARER.sub(rf"\1{REDACTED}", text)
+    return _SECRET_FIELD.sub(rf"\1{REDACTED}", text)
+
+
+def redact_event(_logger: Any, _method: str, event_dict: Any) -> Any:
+    """A structlog processor: a secret-named field's value goes, every text is `redact`ed
+    (the message, the traceback, a foreign library's line)."""
+    for key, value in event_dict.items():
+        if _SECRET_NAME.search(key):
+            event_dict[key] = REDACTED
+        elif isinstance(value, str):
+            event_dict[key] = redact(value)
+    return event_dict
+
+
+class RedactingFilter(logging.Filter):
+    """For loggers with handlers of their own (gunicorn's): their records, `redact`ed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.getMessage())
+            record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+# Loggers that write through handlers of their own rather than the root's.
+OWN_HANDLER_LOGGERS = ("gunicorn.error", "gunicorn.access")
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -28,6 +87,7 @@ def configure_logging(level: str = "INFO") -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            redact_event,
             structlog.processors.JSONRenderer(),
         ],
     )
@@ -36,3 +96,7 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in OWN_HANDLER_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
