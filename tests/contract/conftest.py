@@ -483,6 +483,25 @@ def fuzz_server(project: Project, database: Path) -> Iterator[Server]:
 
 # --- WebSocket events (test_websocket.py) ------------------------------------------------
 
+# WS_MAX_CONNECTIONS of the capped server: small, so that the test reaches it quickly.
+WS_MAX_CONNECTIONS = 4
+
+
+@pytest.fixture(scope="session")
+def capped_server(project: Project, database: Path) -> Iterator[Server]:
+    """One worker process that holds at most WS_MAX_CONNECTIONS WebSocket connections."""
+    database = shutil.copyfile(database, project.path.parent / "capped.db")
+    server = start_server(
+        project,
+        database,
+        rate_limit=FUZZ_RATE_LIMIT,
+        name="capped",
+        extra_env={"WS_MAX_CONNECTIONS": str(WS_MAX_CONNECTIONS)},
+    )
+    yield server
+    server.stop()
+
+
 REDIS_SERVER = "redis://127.0.0.1:6379"
 EVENT_WORKERS = 2
 # The generated projects' Redis channel for item events (src/<package>/events.py).

@@ -91,6 +91,21 @@ def test_an_unsubscribed_client_hears_nothing_more() -> None:
     assert hub.subscriber_count == 0
 
 
+def test_a_full_hub_refuses_a_subscriber_until_one_leaves() -> None:
+    hub = EventHub()
+    first, second, third = Recorder(), Recorder(), Recorder()
+
+    accepted = [hub.subscribe(subscriber, limit=2) for subscriber in (first, second, third)]
+    hub.unsubscribe(first)
+    later = hub.subscribe(third, limit=2)
+    hub.publish("created", ITEM)
+
+    assert accepted == [True, True, False]
+    assert later is True
+    assert second.next() == third.next() == {"event": "created", "item": ITEM}
+    assert first.messages.empty()
+
+
 def test_with_redis_an_event_reaches_the_subscribers_of_every_process(
     worker_hubs: list[EventHub],
 ) -> None:

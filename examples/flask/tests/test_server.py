@@ -1,14 +1,24 @@
+import contextlib
 import socket
 import sys
+import threading
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
-from concurrent import futures
 from typing import Any
 
 import pytest
-from gunicorn.workers import gthread
+from flask import Flask
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
+from websockets.exceptions import ConnectionClosedError
+from websockets.sync import client as websocket_client
 
 from example import server
 from example.api import ws
+
+TRY_AGAIN_LATER = 1013
+TIMEOUT_SECONDS = 10.0
 
 
 def test_run_server_starts_gunicorn_in_a_fresh_interpreter(
@@ -44,55 +54,124 @@ def test_the_worker_knows_the_websocket_route() -> None:
     assert server.WS_PATH == ws.PATH
 
 
-class FakeConnection:
-    def __init__(self, sock: socket.socket, *, initialized: bool = False) -> None:
-        self.sock = sock
-        self.initialized = initialized
+class Recorder:
+    """Stands in for the worker's WebSocket pool: records what it is handed."""
+
+    def __init__(self) -> None:
+        self.routes: list[str] = []
+
+    def submit(self, *_args: Any) -> None:
+        self.routes.append("websocket")
 
 
-Route = Callable[[bytes | None, bool], str]
+Route = Callable[[bytes | None], str]
 
 
 @pytest.fixture
-def route(monkeypatch: pytest.MonkeyPatch) -> Iterator[Route]:
-    """Where the worker sends a connection that has sent `data` (None: nothing yet)."""
-    routes: list[str] = []
-    monkeypatch.setattr(gthread.ThreadWorker, "init_process", lambda self: None)
-    monkeypatch.setattr(
-        gthread.ThreadWorker, "enqueue_req", lambda self, conn: routes.append("http")
-    )
+def route(monkeypatch: pytest.MonkeyPatch) -> Route:
+    """Where the worker sends a connection whose client sends `data` (None: nothing)."""
+    monkeypatch.setattr(server, "CLIENT_TIMEOUT_SECONDS", 0.05)
     worker = server.ThreadWorker.__new__(server.ThreadWorker)
-    worker.init_process()
+    pool = Recorder()
+    worker.ws_pool = pool  # type: ignore[assignment]
+    worker.handle = lambda *_args: pool.routes.append("http")
 
-    def finish_request(_conn: Any, done: futures.Future[Any]) -> None:
-        routes.append("wait" if done.result() is gthread._DEFER else "websocket")
-
-    worker.finish_request = finish_request
-    worker.handle = lambda conn: False
-    worker.method_queue = type("Queue", (), {"defer": staticmethod(lambda f, *a: f(*a))})()
-
-    def route(data: bytes | None, initialized: bool) -> str:
+    def route(data: bytes | None) -> str:
         ours, client = socket.socketpair()
         with ours, client:
             if data is not None:
                 client.sendall(data)
-            worker.enqueue_req(FakeConnection(ours, initialized=initialized))
-            worker.ws_pool.shutdown(wait=True)
-            worker.ws_pool = futures.ThreadPoolExecutor(1)
-        return routes.pop()
+            worker.route(ours, ours, None)  # the listener is only passed on
+            return pool.routes.pop() if pool.routes else "dropped"
 
-    yield route
-    worker.ws_pool.shutdown(wait=True)
+    return route
 
 
 def test_websocket_connections_get_threads_of_their_own(route: Route) -> None:
-    assert route(b"GET /api/v1/ws/items?token=abc HTTP/1.1\r\n", False) == "websocket"
+    assert route(b"GET /api/v1/ws/items HTTP/1.1\r\n") == "websocket"
 
 
-def test_plain_requests_go_to_the_request_threads(route: Route) -> None:
-    assert route(b"GET /api/v1/items HTTP/1.1\r\n", False) == "http"
-    assert route(b"GET /api/v1/ws/items HTTP/1.1\r\n", True) == "http"  # kept alive
+def test_plain_requests_are_served_by_the_thread_that_accepted_them(route: Route) -> None:
+    assert route(b"GET /api/v1/items HTTP/1.1\r\n") == "http"
+    assert route(b"GET / HTTP/1.1\r\n\r\n") == "http"  # shorter than the WebSocket path
 
 
-def test_a_connection_with_nothing_to_read_yet_waits_in_the_poller(route: Route) -> None:
-    assert route(None, False) == "wait"
+def test_a_client_that_stays_silent_is_dropped(route: Route) -> None:
+    assert route(None) == "dropped"
+    assert route(b"GET /api/v1/w") == "dropped"  # the rest of the request line never comes
+
+
+def test_a_request_line_that_arrives_in_pieces_is_routed_once_it_has(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ours, client = socket.socketpair()
+    with ours, client:
+        client.sendall(b"GET /api/v1/w")
+        later = threading.Timer(0.02, client.sendall, [b"s/items HTTP/1.1\r\n"])
+        later.start()
+        start = server._peek_request_line(ours)
+        later.join()
+
+        assert start == b"GET /api/v1/ws/items"
+        assert ours.recv(100).startswith(b"GET /api/v1/ws/items HTTP/1.1")  # left unread
+
+
+class Worker:
+    """The worker process's threads, serving `app` on a port of their own."""
+
+    def __init__(self, app: Flask) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        cfg = Config()
+        cfg.set("threads", server.HTTP_THREADS)
+        self.worker = server.ThreadWorker(0, 0, [self.listener], None, 30, cfg, Logger(cfg))
+        self.worker.wsgi = app
+        self.worker.is_parent_alive = lambda: True
+        self.thread = threading.Thread(target=self.worker.run, daemon=True)
+        self.port = self.listener.getsockname()[1]
+
+    def get(self, path: str) -> int:
+        url = f"http://127.0.0.1:{self.port}{path}"
+        with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
+            return int(response.status)
+
+    def stop(self) -> None:
+        self.worker.alive = False
+        # Each request thread waits in accept(): one connection each lets it see the end.
+        for _ in range(server.HTTP_THREADS):
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+        self.thread.join(TIMEOUT_SECONDS)
+        self.worker.ws_pool.shutdown(wait=False, cancel_futures=True)
+        self.worker.tmp.close()  # the heartbeat file
+        self.listener.close()
+
+
+@pytest.fixture
+def worker(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Worker]:
+    monkeypatch.setattr(server, "HEARTBEAT_SECONDS", 0.01)
+    monkeypatch.setitem(app.config, "WS_POLL_SECONDS", 0.01)  # a closed client is noticed sooner
+    worker = Worker(app)
+    worker.thread.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.mark.parametrize("settings_overrides", [{"ws_max_connections": 2}])
+def test_plain_requests_are_answered_while_the_websockets_are_at_their_cap(
+    worker: Worker,
+) -> None:
+    url = f"ws://127.0.0.1:{worker.port}{ws.PATH}"
+    with contextlib.ExitStack() as stack:
+        for _ in range(2):
+            stack.enter_context(websocket_client.connect(url, open_timeout=TIMEOUT_SECONDS))
+        refused = stack.enter_context(websocket_client.connect(url, open_timeout=TIMEOUT_SECONDS))
+        with pytest.raises(ConnectionClosedError) as closed:
+            refused.recv(timeout=TIMEOUT_SECONDS)
+
+        started = time.monotonic()
+        statuses = [worker.get("/health") for _ in range(server.HTTP_THREADS * 2)]
+
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == TRY_AGAIN_LATER
+    assert statuses == [200] * server.HTTP_THREADS * 2
+    assert time.monotonic() - started < TIMEOUT_SECONDS / 2

@@ -112,9 +112,13 @@ class EventHub:
         log.warning("event_listener_error", error=repr(error))
         self._stopping.wait(RECONNECT_DELAY_SECONDS)
 
-    def subscribe(self, subscriber: Subscriber) -> None:
+    def subscribe(self, subscriber: Subscriber, *, limit: int | None = None) -> bool:
+        """Add `subscriber`, unless this process has `limit` of them already (then False)."""
         with self._lock:
+            if limit is not None and len(self._subscribers) >= limit:
+                return False
             self._subscribers.add(subscriber)
+            return True
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         with self._lock:

@@ -3,59 +3,100 @@
 import os
 import socket
 import sys
+import threading
+import time
 from concurrent import futures
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
-from gunicorn.workers import gthread
+from gunicorn.workers.sync import SyncWorker
 
 if TYPE_CHECKING:
     from flask import Flask
 
-# Requests a worker process serves at once (gunicorn's gthread worker): enough to keep the
-# CPU busy while some of them wait on the database, each with a pooled connection of its own
-# (db.POOL_SIZE). More threads would only contend for the GIL: the others wait in a queue.
-HTTP_THREADS = 8
-# Open WebSocket connections a worker process holds at once (api/ws.py): each holds a thread
-# of its own for as long as it is open, in a pool apart from HTTP_THREADS, so that plain
-# requests keep their threads (and no more) however many WebSockets are open.
-WS_THREADS = 100
+# Threads of a worker process that serve plain requests, each one connection at a time as
+# gunicorn's sync worker does (no keep-alive): enough to keep the CPU busy while some wait
+# on the database, each with a pooled connection of its own (db.POOL_SIZE). More would only
+# contend for the GIL.
+HTTP_THREADS = 4
+# How long a client may stay silent (before its request line, or in the middle of a read or
+# a write) before its connection is dropped: a silent client holds a request thread no longer.
+CLIENT_TIMEOUT_SECONDS = 5.0
+# How often the worker's main thread tells gunicorn's master it is alive.
+HEARTBEAT_SECONDS = 1.0
 WS_PATH = "/api/v1/ws/items"
 _WS_REQUEST_LINE = f"GET {WS_PATH}".encode()
 
 
-class ThreadWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn is untyped
-    """gunicorn's gthread worker, with a second thread pool for the WebSocket connections.
+class ThreadWorker(SyncWorker):  # type: ignore[misc]  # gunicorn is untyped
+    """gunicorn's sync worker, run by HTTP_THREADS threads, plus a thread per WebSocket.
 
-    Which pool serves a new connection is decided from its request line, read ahead without
-    consuming it (MSG_PEEK); a connection with nothing to read yet waits in gunicorn's
-    poller, as gunicorn itself makes a slow client wait, and is routed once it has.
+    Each request thread accepts a connection, reads its request line ahead without consuming
+    it (MSG_PEEK), and serves a plain request itself, with no hand-over between threads. A
+    WebSocket connection is handed to a thread of its own, in a pool apart (sized for
+    WS_MAX_CONNECTIONS, which api/ws.py enforces with close code 1013), so that the request
+    threads keep answering however many WebSockets are open.
     """
 
-    def init_process(self) -> None:
-        self.ws_pool = futures.ThreadPoolExecutor(WS_THREADS, thread_name_prefix="websocket")
-        super().init_process()
+    def run(self) -> None:
+        # Room for the connections the app refuses (1013) besides those it holds.
+        ws_threads = self.wsgi.config["SETTINGS"].ws_max_connections + self.cfg.threads
+        self.ws_pool = futures.ThreadPoolExecutor(ws_threads, thread_name_prefix="websocket")
+        self.busy = 0
+        self.busy_lock = threading.Lock()
+        for listener in self.sockets:
+            listener.setblocking(True)  # the kernel wakes one waiting thread per connection
+            for _ in range(self.cfg.threads):
+                threading.Thread(target=self.serve, args=(listener,), daemon=True).start()
+        while self.alive and self.is_parent_alive():
+            self.notify()
+            time.sleep(HEARTBEAT_SECONDS)
+        # Stopping: let the requests being served finish (the WebSockets simply end).
+        deadline = time.monotonic() + self.cfg.graceful_timeout
+        while self.busy and time.monotonic() < deadline:
+            time.sleep(0.05)
 
-    def enqueue_req(self, conn: Any) -> None:  # called in the worker's main thread
-        if conn.initialized:  # a kept-alive connection: a browser opens one per WebSocket
-            super().enqueue_req(conn)
-            return
+    def serve(self, listener: socket.socket) -> None:  # a request thread
+        while self.alive:
+            try:
+                client, addr = listener.accept()
+            except OSError:  # the client left before it was accepted, or we are stopping
+                continue
+            with self.busy_lock:
+                self.busy += 1
+            try:
+                self.route(listener, client, addr)
+            finally:
+                with self.busy_lock:
+                    self.busy -= 1
+
+    def route(self, listener: socket.socket, client: socket.socket, addr: Any) -> None:
+        client.settimeout(CLIENT_TIMEOUT_SECONDS)
         try:
-            start = conn.sock.recv(len(_WS_REQUEST_LINE), socket.MSG_PEEK | socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            waiting: futures.Future[object] = futures.Future()
-            waiting.set_result(gthread._DEFER)
-            self.finish_request(conn, waiting)
+            start = _peek_request_line(client)
+        except OSError:  # silent for too long, or gone: nothing to answer
+            client.close()
             return
-        except OSError:  # the client is gone: the HTTP pool's thread finds out and closes
-            start = b""
-        if start != _WS_REQUEST_LINE:
-            super().enqueue_req(conn)
-            return
-        handled = self.ws_pool.submit(self.handle, conn)
-        handled.add_done_callback(
-            lambda done: self.method_queue.defer(self.finish_request, conn, done)
-        )
+        if start == _WS_REQUEST_LINE:
+            client.settimeout(None)  # open for as long as the client stays
+            self.ws_pool.submit(self.handle, listener, client, addr)
+        else:
+            self.handle(listener, client, addr)
+
+
+def _peek_request_line(client: socket.socket) -> bytes:
+    """The first bytes of the request, left unread, enough to tell a WebSocket request."""
+    wanted = len(_WS_REQUEST_LINE)
+    start = client.recv(wanted, socket.MSG_PEEK)
+    # A request whose first bytes could still be the WebSocket path's: wait for the rest
+    # (any complete request line that starts so is at least that long).
+    deadline = time.monotonic() + CLIENT_TIMEOUT_SECONDS
+    while start and len(start) < wanted and _WS_REQUEST_LINE.startswith(start):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the request line never came")
+        time.sleep(0.001)
+        start = client.recv(wanted, socket.MSG_PEEK)
+    return start
 
 
 class GunicornApplication(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
@@ -81,11 +122,9 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        # Threaded workers, as flask-sock documents for gunicorn: a WebSocket holds a thread.
+        # Threads, as flask-sock documents for gunicorn: a WebSocket holds a thread.
         "worker_class": "example.server.ThreadWorker",
         "threads": HTTP_THREADS,
-        # How long a connection may stay silent, before its first request or between two.
-        "keepalive": 5,
         # The app writes its own JSON access log (middleware.py).
         "accesslog": None,
     }

@@ -1,6 +1,8 @@
 """WS /api/v1/ws/items: every item created, updated or deleted, as it happens.
 
-Each connection forwards the events its Subscription queues (events.py does the fan-out).
+A public stream: it takes no credentials (a token in a URL would end up in logs). Each
+connection forwards the events its Subscription queues (events.py does the fan-out); a worker
+process holds at most WS_MAX_CONNECTIONS of them and closes the next with 1013.
 """
 
 import asyncio
@@ -10,10 +12,8 @@ from fastapi import APIRouter, FastAPI, Request, WebSocket, WebSocketDisconnect,
 from starlette.concurrency import run_in_threadpool
 
 from example.events import MAX_PENDING_EVENTS, EventHub, EventKind
-from example.models import MAX_ID, User
-from example.security import decode_access_token
 
-INVALID_CREDENTIALS = "Could not validate credentials"
+TOO_MANY_CONNECTIONS = "Too many connections; try again later"
 
 router = APIRouter(tags=["items"])
 
@@ -66,16 +66,17 @@ async def publish(request: Request, kind: EventKind, item: dict[str, Any]) -> No
 
 
 @router.websocket("/ws/items")
-async def item_events(websocket: WebSocket, token: str | None = None) -> None:
-    """Send each event as a JSON text message; `?token=` must be valid if given."""
+async def item_events(websocket: WebSocket) -> None:
+    """Send each event as a JSON text message, unless this worker is full (close 1013)."""
     hub = get_hub(websocket.app)
     subscription = Subscription(asyncio.get_running_loop())
     # Before the handshake: a client that sees its connection open misses no event.
-    hub.subscribe(subscription)
+    admitted = hub.subscribe(subscription, limit=websocket.app.state.settings.ws_max_connections)
     try:
+        # Accepted even when full: a close before the handshake would be an HTTP 403 instead.
         await websocket.accept()
-        if token is not None and not await _token_is_valid(websocket, token):
-            await websocket.close(status.WS_1008_POLICY_VIOLATION, INVALID_CREDENTIALS)
+        if not admitted:
+            await websocket.close(status.WS_1013_TRY_AGAIN_LATER, TOO_MANY_CONNECTIONS)
             return
         await _forward_until_disconnect(websocket, subscription)
     except* WebSocketDisconnect:
@@ -97,13 +98,3 @@ async def _forward(websocket: WebSocket, subscription: Subscription) -> None:
     while (message := await subscription.get()) is not None:
         await websocket.send_text(message)
     await websocket.close(status.WS_1013_TRY_AGAIN_LATER, "Too many pending events; reconnect")
-
-
-async def _token_is_valid(websocket: WebSocket, token: str) -> bool:
-    """The token names an active user (the same checks as the bearer-token endpoints)."""
-    claims = decode_access_token(token, websocket.app.state.settings.secret_key)
-    if claims is None or not 1 <= claims.user_id <= MAX_ID:
-        return False
-    async with websocket.app.state.sessionmaker() as session:
-        user = await session.get(User, claims.user_id)
-    return user is not None and user.accepts_token(claims.issued_at)

@@ -1,28 +1,26 @@
 """WS /api/v1/ws/items (flask-sock): every item created, updated or deleted, as it happens.
 
-Each connection holds one server thread (gunicorn's gthread worker has WS_THREADS of them
-besides those for plain requests, see server.py) that forwards the events its Subscription
-queues (events.py does the fan-out).
+A public stream: it takes no credentials (a token in a URL would end up in logs). Each
+connection holds one server thread of its own, apart from those for plain requests (see
+server.py), that forwards the events its Subscription queues (events.py does the fan-out);
+a worker process holds at most WS_MAX_CONNECTIONS of them and closes the next with 1013.
 """
 
 import queue
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, request
+from flask import Blueprint, Flask, current_app, g
 from flask_sock import Sock
 
-from example.auth import INVALID_CREDENTIALS, current_settings
-from example.db import close_session, get_session
+from example.auth import current_settings
 from example.events import MAX_PENDING_EVENTS, EventHub, EventKind
-from example.models import MAX_ID, User
-from example.security import decode_access_token
 from example.settings import Settings
 
 PATH = "/api/v1/ws/items"
 EXTENSION_KEY = "example.events"
-# WebSocket close codes (RFC 6455): a refused token, and a client too far behind.
-POLICY_VIOLATION = 1008
+# WebSocket close code (RFC 6455) for a full worker and for a client too far behind.
 TRY_AGAIN_LATER = 1013
+TOO_MANY_CONNECTIONS = "Too many connections; try again later"
 # How often an idle connection checks whether its client is still there (the app's
 # WS_POLL_SECONDS setting overrides it; the tests use a shorter one).
 POLL_SECONDS = 1.0
@@ -82,8 +80,9 @@ def publish(kind: EventKind, item: dict[str, Any]) -> None:
 @blueprint.before_request
 def _subscribe() -> None:
     # Before flask-sock's handshake: a client that sees its connection open misses no event.
-    g.subscription = Subscription()
-    get_hub().subscribe(g.subscription)
+    subscription = Subscription()
+    if get_hub().subscribe(subscription, limit=current_settings().ws_max_connections):
+        g.subscription = subscription
 
 
 @blueprint.teardown_request
@@ -94,15 +93,11 @@ def _unsubscribe(_error: BaseException | None = None) -> None:
 
 
 def item_events(ws: Any) -> None:
-    """Send each event as a JSON text message; `?token=` must be valid if given."""
-    token = request.args.get("token")
-    valid = token is None or _token_is_valid(token)
-    # The connection lives on: it must not hold a database connection meanwhile.
-    close_session()
-    if not valid:
-        ws.close(POLICY_VIOLATION, INVALID_CREDENTIALS)
+    """Send each event as a JSON text message, unless this worker is full (close 1013)."""
+    subscription: Subscription | None = g.get("subscription")
+    if subscription is None:
+        ws.close(TRY_AGAIN_LATER, TOO_MANY_CONNECTIONS)
         return
-    subscription: Subscription = g.subscription
     poll_seconds = float(current_app.config.get("WS_POLL_SECONDS", POLL_SECONDS))
     while ws.connected and not subscription.dropped:
         message = subscription.get(poll_seconds)
@@ -120,12 +115,3 @@ def item_events(ws: Any) -> None:
 
 # A call rather than a decorator: flask-sock is untyped, and the view stays type-checked.
 sock.route(PATH, bp=blueprint)(item_events)
-
-
-def _token_is_valid(token: str) -> bool:
-    """The token names an active user (the same checks as the bearer-token endpoints)."""
-    claims = decode_access_token(token, current_settings().secret_key)
-    if claims is None or not 1 <= claims.user_id <= MAX_ID:
-        return False
-    user = get_session().get(User, claims.user_id)
-    return user is not None and user.accepts_token(claims.issued_at)
