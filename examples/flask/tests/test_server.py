@@ -38,6 +38,7 @@ def test_main_configures_gunicorn_and_serves_the_app(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(server.GunicornApplication, "run", lambda self: started.append(self))
     sentinel: Any = object()
     monkeypatch.setattr("example.app.create_app", lambda: sentinel)
+    monkeypatch.delitem(sys.modules, "rich", raising=False)  # put back after the test
 
     server.main(["192.0.2.10", "9000", "3"])
 
@@ -48,6 +49,8 @@ def test_main_configures_gunicorn_and_serves_the_app(monkeypatch: pytest.MonkeyP
     assert application.cfg.threads == server.HTTP_THREADS
     assert application.cfg.accesslog is None
     assert application.load() is sentinel
+    # Its processes log JSON: they never load rich (structlog would, for its console).
+    assert sys.modules["rich"] is None
 
 
 def test_the_worker_knows_the_websocket_route() -> None:

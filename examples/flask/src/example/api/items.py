@@ -30,8 +30,7 @@ ITEM_NOT_FOUND = "Item not found"
 ITEM_ID_PARAMETER = [{"in": "path", "name": "item_id", "schema": {"type": "integer"}}]
 _INTEGER = re.compile(r"-?[0-9]+")
 # The item as the REST API returns it, for the WebSocket events (api/ws.py).
-# (marshmallow-sqlalchemy leaves the schemas' __init__ unannotated.)
-_ITEM_JSON = ItemRead()  # type: ignore[no-untyped-call]
+_ITEM_JSON = ItemRead()
 
 
 @blp.route("", methods=["GET"])
