@@ -3,11 +3,15 @@
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# Only ever used in development and testing; production refuses it (see below).
-DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me-0123456789"  # noqa: S105
+# The shortest SECRET_KEY the app starts with (outside ENVIRONMENT=testing).
+SECRET_KEY_MIN_LENGTH = 32
+
+
+class InsecureSettingsError(ValueError):
+    """A setting the app must not start with; the message is one line naming it."""
 
 
 class Settings(BaseSettings):
@@ -15,9 +19,12 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    environment: Literal["development", "testing", "production"] = "development"
+    # Production unless said otherwise: a deployment that forgets it must not run in a
+    # laxer mode. The .env that scaffold generated says development.
+    environment: Literal["development", "testing", "production"] = "production"
     database_url: str = "sqlite:///./example.db"
-    secret_key: str = DEVELOPMENT_SECRET_KEY
+    # No default: the app refuses to start without one (see require_secret_key).
+    secret_key: str = ""
     redis_url: str | None = None
     # A comma-separated list in the environment: "https://a.example,https://b.example".
     cors_origins: Annotated[list[str], NoDecode] = []
@@ -41,14 +48,16 @@ class Settings(BaseSettings):
     def _upper_log_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @model_validator(mode="after")
-    def _require_real_secret(self) -> "Settings":
-        # A forgotten SECRET_KEY would let anyone forge tokens and sessions.
-        insecure = self.secret_key.strip() in ("", DEVELOPMENT_SECRET_KEY)
-        if self.environment == "production" and insecure:
-            msg = "SECRET_KEY must be set to a random value when ENVIRONMENT=production"
-            raise ValueError(msg)
-        return self
+    def require_secret_key(self) -> None:
+        """Refuse a missing or short SECRET_KEY, except with ENVIRONMENT=testing: anyone who
+        guesses it forges tokens and admin sessions. Called wherever the app is built."""
+        if self.environment != "testing" and len(self.secret_key.strip()) < SECRET_KEY_MIN_LENGTH:
+            msg = (
+                f"SECRET_KEY must be set to a random string of at least {SECRET_KEY_MIN_LENGTH}"
+                f' characters (ENVIRONMENT={self.environment}); make one with: python -c "import'
+                ' secrets; print(secrets.token_hex(32))"'
+            )
+            raise InsecureSettingsError(msg)
 
     @property
     def sync_database_url(self) -> str:
