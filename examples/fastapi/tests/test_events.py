@@ -2,6 +2,7 @@
 
 import json
 import queue
+import time
 from collections.abc import Iterator
 
 import fakeredis
@@ -126,18 +127,55 @@ def test_the_channel_is_named_after_the_package_and_the_redis_database(
     assert EventHub().channel == "example:db0:item-events"
 
 
-def test_a_redis_outage_loses_the_event_but_fails_no_request(
+def test_a_redis_outage_keeps_the_event_in_its_process_and_fails_no_request(
     worker_hubs: list[EventHub], redis_server: fakeredis.FakeServer
 ) -> None:
     publisher, listener = worker_hubs
-    there = Recorder()
+    here, there = Recorder(), Recorder()
+    publisher.subscribe(here)
     listener.subscribe(there)
     redis_server.connected = False
 
     publisher.publish("created", ITEM)  # logged, not raised: the change itself is committed
 
+    assert here.next() == {"event": "created", "item": ITEM}  # delivered in its own process
     assert there.messages.empty()
     assert listener.subscriber_count == 1
+
+
+def test_a_hub_started_while_redis_is_down_serves_and_subscribes_when_it_is_back(
+    redis_server: fakeredis.FakeServer,
+) -> None:
+    redis_server.connected = False
+    hubs = [
+        EventHub(
+            fakeredis.FakeRedis(server=redis_server), listen_timeout=0.05, reconnect_delay=0.02
+        )
+        for _ in range(2)
+    ]
+    for hub in hubs:
+        hub.start()  # no exception: the app starts and serves without Redis
+    try:
+        redis_server.connected = True
+        publisher, listener = hubs
+        there = Recorder()
+        listener.subscribe(there)
+        observer = fakeredis.FakeRedis(server=redis_server)
+        deadline = time.monotonic() + TIMEOUT_SECONDS
+        # both hubs subscribe once Redis answers
+        while listeners(observer, publisher.channel) < 2:
+            assert time.monotonic() < deadline, "the hubs never subscribed"
+            time.sleep(0.01)
+        publisher.publish("updated", ITEM)
+        assert there.next() == {"event": "updated", "item": ITEM}
+    finally:
+        for hub in hubs:
+            hub.stop()
+
+
+def listeners(client: fakeredis.FakeRedis, channel: str) -> int:
+    counts: list[tuple[bytes, int]] = client.pubsub_numsub(channel)  # type: ignore[assignment]
+    return counts[0][1]
 
 
 def test_from_url_uses_redis_only_when_a_url_is_given() -> None:

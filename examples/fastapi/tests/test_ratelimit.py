@@ -1,3 +1,5 @@
+import socket
+
 import pytest
 
 from example.ratelimit import LoginRateLimiter
@@ -24,3 +26,13 @@ def test_login_is_rate_limited_per_client(client: ApiClient, make_user: MakeUser
     assert limited.status_code == 429
     assert limited.json() == {"detail": "Too many login attempts; try again later"}
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
+
+
+def test_a_redis_that_does_not_answer_is_a_connection_error_for_the_503() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    limiter = LoginRateLimiter("3/minute", f"redis://127.0.0.1:{closed}/0")
+
+    with pytest.raises(ConnectionError, match="Redis does not answer"):
+        limiter.hit("198.51.100.7")

@@ -51,14 +51,21 @@ class EventHub:
     """This process's subscribers, and the Redis channel shared with the other processes."""
 
     def __init__(
-        self, redis: "Redis | None" = None, *, listen_timeout: float = LISTEN_TIMEOUT_SECONDS
+        self,
+        redis: "Redis | None" = None,
+        *,
+        listen_timeout: float = LISTEN_TIMEOUT_SECONDS,
+        reconnect_delay: float = RECONNECT_DELAY_SECONDS,
     ) -> None:
         self._redis = redis
         self._listen_timeout = listen_timeout
+        self._reconnect_delay = reconnect_delay
         self._subscribers: set[Subscriber] = set()
         self._lock = threading.Lock()
         self._pubsub: PubSub | None = None
         self._listener: PubSubWorkerThread | None = None
+        # Retries the subscription while Redis does not answer (see start).
+        self._connector: threading.Thread | None = None
         # Set by stop(): a listener pausing after a Redis error stops at once.
         self._stopping = threading.Event()
         # Pub/sub ignores Redis database numbers; naming the channel after the database keeps
@@ -76,26 +83,54 @@ class EventHub:
         return cls(Redis.from_url(redis_url))
 
     def start(self) -> None:
-        """Listen on the Redis channel (a daemon thread); nothing to do without Redis."""
-        if self._redis is None or self._listener is not None:
+        """Listen on the Redis channel (a daemon thread); nothing to do without Redis.
+
+        A Redis that does not answer at start does not stop the app from serving: the hub
+        then delivers within this process only, and a thread keeps trying to subscribe."""
+        if self._redis is None or self._listener is not None or self._connector is not None:
             return
+        self._stopping.clear()
+        if not self._listen():
+            self._connector = threading.Thread(
+                target=self._listen_when_back, name="event-hub-connect", daemon=True
+            )
+            self._connector.start()
+
+    def _listen(self) -> bool:
+        """Subscribe and start the listener thread; False (logged) if Redis does not answer."""
+        from redis import RedisError  # loaded already: self._redis is a redis-py client
+
+        if self._redis is None:
+            return False
         # redis-py leaves pubsub() unannotated.
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-        # Subscribed here, before the app serves a request: no event published after
-        # start() returns is missed.
-        pubsub.subscribe(**{self.channel: self._relay})
+        try:
+            # Subscribed before the listener starts: no event published once it runs is missed.
+            pubsub.subscribe(**{self.channel: self._relay})
+        except RedisError as error:
+            pubsub.close()
+            log.warning("event_listener_error", error=repr(error))
+            return False
         self._pubsub = pubsub
-        self._stopping.clear()
         self._listener = pubsub.run_in_thread(
             sleep_time=self._listen_timeout,
             daemon=True,
             exception_handler=self._log_and_pause,
         )
+        return True
+
+    def _listen_when_back(self) -> None:
+        while not self._stopping.wait(self._reconnect_delay):
+            if self._listen():
+                return
 
     def stop(self) -> None:
         """Stop listening and close the Redis connections."""
+        self._stopping.set()
+        if self._connector is not None:
+            self._connector.join(timeout=self._reconnect_delay * 5)
+            self._connector = None
         if self._listener is not None:
-            self._stopping.set()
             self._listener.stop()
             self._listener.join(timeout=self._listen_timeout * 5)
             self._listener = None
@@ -110,7 +145,7 @@ class EventHub:
     ) -> None:
         # redis-py reconnects (and subscribes again) on the listener's next read.
         log.warning("event_listener_error", error=repr(error))
-        self._stopping.wait(RECONNECT_DELAY_SECONDS)
+        self._stopping.wait(self._reconnect_delay)
 
     def subscribe(self, subscriber: Subscriber, *, limit: int | None = None) -> bool:
         """Add `subscriber`, unless this process has `limit` of them already (then False)."""
@@ -133,7 +168,8 @@ class EventHub:
         """Send an event to every client of every worker process.
 
         Called after the change is committed: a Redis failure is logged, never raised, so
-        that the request that made the change still succeeds.
+        that the request that made the change still succeeds, and the event then reaches the
+        clients of this process only.
         """
         message = item_event(kind, item)
         if self._redis is None:
@@ -144,7 +180,9 @@ class EventHub:
         try:
             self._redis.publish(self.channel, message)
         except RedisError:
+            # Degraded, not lost: this process's own clients still hear of it.
             log.exception("event_publish_failed", channel=self.channel, kind=kind)
+            self.deliver(message)
 
     def deliver(self, message: str) -> None:
         """Hand `message` to each subscriber of this process; drop those that cannot take it."""
