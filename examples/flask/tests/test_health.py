@@ -64,7 +64,8 @@ def test_readiness_is_503_when_the_database_is_down(client: ApiClient) -> None:
 def redis_url() -> Iterator[str]:
     """A Redis that speaks the protocol over TCP (fakeredis's server), on a free port."""
     server = TcpFakeServer(("127.0.0.1", 0), server_type="redis")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits for the current one (0.5 s by default).
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     port = server.server_address[1]
     yield f"redis://127.0.0.1:{port}/0"
