@@ -1096,6 +1096,17 @@ def admin_login(
     return client, response
 
 
+def admin_logout(client: httpx.Client, page: httpx.Response) -> httpx.Response:
+    """Submit the logout form of an admin page (a POST with its hidden CSRF field)."""
+    parser = _FormParser()
+    parser.feed(page.text)
+    forms = [f for f in parser.forms if urlsplit(f["action"]).path.rstrip("/") == "/admin/logout"]
+    assert forms, f"no logout form on the admin page: {describe(page)}"
+    data = {i["name"]: i.get("value", "") for i in forms[0]["inputs"] if i.get("name")}
+    assert any("csrf" in name.lower() for name in data), f"logout form without CSRF: {data}"
+    return client.post(urljoin(str(page.url), forms[0]["action"]), data=data, follow_redirects=True)
+
+
 def test_admin_anonymous_is_sent_to_login(client: httpx.Client) -> None:
     response = client.get("/admin/")
     if response.status_code in (301, 302, 303, 307, 308):
@@ -1119,9 +1130,20 @@ def test_admin_superuser(server: Server) -> None:
     assert_status(admin, 200)
     assert media_type(admin) == "text/html", describe(admin)
     assert "argon2" not in admin.text
-    client.get("/admin/logout", follow_redirects=True)
+    # A GET logs no one out (and is no server error).
+    not_a_logout = client.get("/admin/logout", follow_redirects=False)
+    assert not_a_logout.status_code < 500, describe(not_a_logout)
+    assert_status(client.get("/admin/"), 200)
+    # The page's logout button: a POST form with the CSRF token.
+    old_cookies = dict(client.cookies)
+    logout = admin_logout(client, admin)
+    assert logout.status_code < 400, describe(logout)
     after = client.get("/admin/")
     assert after.status_code != 200, f"still logged in after /admin/logout: {describe(after)}"
+    # The old cookie, replayed, no longer works: the session ended on the server.
+    replay = server.client(behind_tls_proxy=True, cookies=old_cookies)
+    replayed = replay.get("/admin/", follow_redirects=False)
+    assert replayed.status_code != 200, f"old cookie works after logout: {describe(replayed)}"
 
 
 def test_admin_login_without_csrf_token_fails(server: Server) -> None:

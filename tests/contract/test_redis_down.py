@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.contract.conftest import FUZZ_RATE_LIMIT, Project, Server, start_server
+from tests.contract.test_contract import admin_login
 from tests.helpers import free_port
 
 pytestmark = pytest.mark.contract
@@ -63,3 +64,13 @@ def test_plain_http_keeps_answering_and_what_needs_redis_is_a_503(
     print(
         f"[{server.flavor}] Redis down: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())
     )
+
+
+def test_the_admin_login_is_a_503_too(redisless_server: Server) -> None:
+    """The admin login counts against the same limit, in the same Redis."""
+    started = time.monotonic()
+    _, response = admin_login(redisless_server, redisless_server.superuser)
+    took = time.monotonic() - started
+
+    assert response.status_code == 503, f"[{redisless_server.flavor}] {response.text[:300]}"
+    assert took < WITHIN, f"[{redisless_server.flavor}] admin login: {took:.1f} s"
