@@ -110,3 +110,13 @@ def client(app: FastAPI) -> Iterator[AppClient]:
     # The context manager runs the app's lifespan (its database engine).
     with AppClient(app) as client:
         yield client
+
+
+@pytest.fixture
+def other_client(client: AppClient) -> Iterator[httpx2.Client]:
+    """A second client of `client`'s app (on its event loop), with no cookies of its own: what
+    it sends is what the test puts in its requests."""
+    with httpx2.Client(
+        transport=client._app_transport, base_url="http://testserver", follow_redirects=True
+    ) as other:
+        yield other

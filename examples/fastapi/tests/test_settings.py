@@ -1,4 +1,5 @@
 import pytest
+from pydantic import ValidationError
 
 from example.app import create_app
 from example.settings import InsecureSettingsError, Settings
@@ -57,3 +58,29 @@ def test_sqlite_urls_keep_their_path() -> None:
 
     assert settings.sync_database_url == "sqlite:///./data/app.db"
     assert settings.async_database_url == "sqlite+aiosqlite:///./data/app.db"
+
+
+def test_trusted_proxies_are_addresses_or_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.5, 192.168.0.0/16,2001:db8::/32")
+
+    settings = Settings(environment="testing", secret_key="x" * 64, _env_file=None)
+
+    assert [str(proxy) for proxy in settings.trusted_proxies] == [
+        "10.0.0.5/32",
+        "192.168.0.0/16",
+        "2001:db8::/32",
+    ]
+
+
+@pytest.mark.parametrize("proxies", ["proxy.example", "10.0.0.5/8", "10.0.0.0/33"])
+def test_a_trusted_proxy_that_is_no_address_is_refused(proxies: str) -> None:
+    with pytest.raises(ValidationError, match="trusted_proxies"):
+        Settings(
+            trusted_proxies=proxies, environment="testing", secret_key="x" * 64, _env_file=None
+        )
+
+
+def test_no_proxy_is_trusted_by_default() -> None:
+    settings = Settings(environment="testing", secret_key="x" * 64, _env_file=None)
+
+    assert settings.trusted_proxies == []

@@ -85,6 +85,15 @@ class ApiClient(Protocol):
     def delete(self, url: str, **kwargs: Any) -> Any: ...
 
 
+def auth_events(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    """The authentication events (ratelimit.py) caplog holds, as structlog's event dicts."""
+    return [
+        record.msg
+        for record in caplog.records
+        if record.name.endswith(".auth") and isinstance(record.msg, dict)
+    ]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing() -> Iterator[None]:
     """Still Argon2, at its lowest cost: the production cost would make up most of the run time."""

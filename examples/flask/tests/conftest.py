@@ -119,3 +119,10 @@ def fresh_app(settings: Settings, engine: Engine) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> Client:
     return Client(app.test_client())
+
+
+@pytest.fixture
+def other_client(app: Flask) -> Client:
+    """A second client of the app, keeping no cookies: what it sends is what the test puts in
+    its requests."""
+    return Client(app.test_client(use_cookies=False))

@@ -5,15 +5,20 @@ status codes and Location headers of the contract are what is checked.
 """
 
 import html
+import logging
 import re
-from typing import Any
+from datetime import timedelta
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.common import DEFAULT_PASSWORD, ApiClient, MakeUser
+from example import admin_sessions
+from example.ratelimit import LoginRateLimiter
+from tests.common import DEFAULT_PASSWORD, ApiClient, MakeUser, auth_events
 
 LOGIN_URL = "/admin/login"
+LOGOUT_URL = "/admin/logout"
 INPUT_TAG = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
 
 
@@ -136,10 +141,165 @@ def test_a_superuser_logs_in_with_a_safe_session_cookie(
     assert page.headers["content-type"].startswith("text/html")
 
 
+def log_out(client: ApiClient) -> Any:
+    """Press the logout button of the admin's page: a POST form with the CSRF token."""
+    page = get(client, "/admin/")
+    assert page.status_code == 200, page.text
+    token = attribute(inputs(page.text)["csrf_token"], "value")
+    return client.post(LOGOUT_URL, data={"csrf_token": token}, follow_redirects=False)
+
+
+def cookie_header(response: Any) -> dict[str, str]:
+    """The cookies `response` sets, as a Cookie header: to replay them later."""
+    headers = response.headers
+    values = headers.get_list("set-cookie") if hasattr(headers, "get_list") else None
+    values = values if values is not None else headers.getlist("Set-Cookie")
+    return {"Cookie": "; ".join(value.split(";", 1)[0] for value in values)}
+
+
 def test_logout_ends_the_session(client: ApiClient, make_user: MakeUser) -> None:
     make_user("admin@example.com", is_superuser=True)
     log_in(client, "admin@example.com")
     assert get(client, "/admin/").status_code == 200
 
-    assert_redirects_to(get(client, "/admin/logout"), LOGIN_URL)
+    assert_redirects_to(log_out(client), LOGIN_URL)
     assert_logged_out(client)
+
+
+def test_the_old_cookie_replayed_after_logout_no_longer_works(
+    client: ApiClient, other_client: ApiClient, make_user: MakeUser
+) -> None:
+    make_user("admin@example.com", is_superuser=True)
+    old_cookie = cookie_header(log_in(client, "admin@example.com"))
+    before = other_client.get("/admin/", headers=old_cookie, follow_redirects=False)
+    assert before.status_code == 200
+
+    log_out(client)
+
+    replayed = other_client.get("/admin/", headers=old_cookie, follow_redirects=False)
+    assert_redirects_to(replayed, LOGIN_URL)
+
+
+@pytest.mark.parametrize("form", [{}, {"csrf_token": "forged-token"}], ids=["missing", "wrong"])
+def test_logout_without_the_csrf_token_logs_no_one_out(
+    client: ApiClient, make_user: MakeUser, form: dict[str, str]
+) -> None:
+    make_user("admin@example.com", is_superuser=True)
+    log_in(client, "admin@example.com")
+
+    response = client.post(LOGOUT_URL, data=form, follow_redirects=False)
+
+    assert response.status_code in (400, 403)
+    assert get(client, "/admin/").status_code == 200
+
+
+def test_a_get_does_not_log_out(client: ApiClient, make_user: MakeUser) -> None:
+    make_user("admin@example.com", is_superuser=True)
+    log_in(client, "admin@example.com")
+
+    response = get(client, LOGOUT_URL)
+
+    assert response.status_code == 405
+    assert get(client, "/admin/").status_code == 200
+
+
+def test_an_admin_session_ends_12_hours_after_the_login_however_active(
+    client: ApiClient, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_user("admin@example.com", is_superuser=True)
+    login_time = admin_sessions.now()
+    log_in(client, "admin@example.com")
+
+    def at(elapsed: timedelta) -> None:
+        monkeypatch.setattr(admin_sessions, "now", lambda: login_time + elapsed)
+
+    for hours in (1, 6, 11):  # an active session: a request every few hours
+        at(timedelta(hours=hours))
+        assert get(client, "/admin/").status_code == 200
+    at(timedelta(hours=12, seconds=1))
+    assert_logged_out(client)
+    assert timedelta(hours=12) >= admin_sessions.LIFETIME
+
+
+@pytest.mark.parametrize("settings_overrides", [{"auth_rate_limit": "3/minute"}])
+def test_after_the_limit_even_the_right_password_is_refused(
+    client: ApiClient, make_user: MakeUser
+) -> None:
+    make_user("admin@example.com", is_superuser=True)
+    wrong = [log_in(client, "admin@example.com", "wrong password") for _ in range(3)]
+
+    refused = log_in(client, "admin@example.com")
+
+    assert {response.status_code for response in wrong} <= {400, 401}
+    assert refused.status_code == 429
+    assert "Too many login attempts" in refused.text
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert {"email", "password", "csrf_token"} <= set(inputs(refused.text))
+    assert_logged_out(client)
+
+
+@pytest.mark.parametrize("settings_overrides", [{"auth_rate_limit": "3/minute"}])
+def test_the_admin_login_counts_against_the_token_endpoints_limit(
+    client: ApiClient, make_user: MakeUser
+) -> None:
+    make_user("admin@example.com", is_superuser=True)
+    for _ in range(3):
+        form = {"username": "nobody@example.com", "password": "wrong password"}
+        assert client.post("/api/v1/auth/token", data=form).status_code == 401
+
+    assert log_in(client, "admin@example.com").status_code == 429
+    assert_logged_out(client)
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"auth_rate_limit": "3/minute", "trusted_proxies": "127.0.0.1"}]
+)
+def test_the_admin_login_counts_failures_per_account_from_any_address(
+    client: ApiClient, make_user: MakeUser
+) -> None:
+    make_user("admin@example.com", is_superuser=True)
+    for n in range(3):
+        form = {"username": "admin@example.com", "password": "wrong password"}
+        headers = {"X-Forwarded-For": f"10.0.0.{n}"}
+        assert client.post("/api/v1/auth/token", data=form, headers=headers).status_code == 401
+    form = {"email": "admin@example.com", "password": DEFAULT_PASSWORD}
+    form["csrf_token"] = csrf_token(client)
+
+    response = client.post(
+        LOGIN_URL, data=form, headers={"X-Forwarded-For": "10.0.0.9"}, follow_redirects=False
+    )
+
+    assert response.status_code == 429
+    assert_logged_out(client)
+
+
+def test_the_admin_login_is_a_503_when_the_limit_cannot_be_counted(
+    client: ApiClient, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_user("admin@example.com", is_superuser=True)
+
+    def no_answer(*_args: object, **_kwargs: object) -> NoReturn:
+        raise ConnectionError("the login rate limit's Redis does not answer")
+
+    monkeypatch.setattr(LoginRateLimiter, "admit", no_answer)
+
+    assert log_in(client, "admin@example.com").status_code == 503
+    assert_logged_out(client)
+
+
+def test_admin_logins_are_logged_with_the_account_and_the_client_address(
+    client: ApiClient, make_user: MakeUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_user("admin@example.com", is_superuser=True)
+
+    with caplog.at_level(logging.INFO):
+        log_in(client, "admin@example.com", "wrong password")
+        log_in(client, "admin@example.com")
+
+    events = auth_events(caplog)
+    assert [(event["event"], event["account"], event["via"]) for event in events] == [
+        ("login_failed", "admin@example.com", "admin"),
+        ("login_succeeded", "admin@example.com", "admin"),
+    ]
+    assert {event["client"] for event in events} == {"127.0.0.1"}
+    assert "wrong password" not in " ".join(str(record.msg) for record in caplog.records)

@@ -91,6 +91,8 @@ def test_create_user_rejects_bad_input(args: list[str], message: str, engine: En
 
 
 def test_serve_hands_its_options_to_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://localhost:6379/0")  # more than one worker needs it
+    get_settings.cache_clear()
     calls: list[tuple[str, int, int]] = []
     monkeypatch.setattr(
         "example.server.run_server",
@@ -105,10 +107,10 @@ def test_serve_hands_its_options_to_the_server(monkeypatch: pytest.MonkeyPatch) 
 
 
 def _serve_with(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **environment: str | None
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str, **environment: str | None
 ) -> tuple[list[int], str, int]:
-    """`serve` in a directory of its own (its .env, if any, in tmp_path) with `environment`
-    (None: unset); what reached the server, the output and the exit code."""
+    """`serve` with `args` in a directory of its own (its .env, if any, in tmp_path) with
+    `environment` (None: unset); what reached the server, the output and the exit code."""
     calls: list[int] = []
     monkeypatch.setattr(
         "example.server.run_server",
@@ -121,7 +123,7 @@ def _serve_with(
         else:
             monkeypatch.setenv(name, value)
     get_settings.cache_clear()
-    result = runner.invoke(app, ["serve"])
+    result = runner.invoke(app, ["serve", *args])
     return calls, result.output, result.exit_code
 
 
@@ -180,3 +182,42 @@ def test_serve_starts_with_a_long_secret_or_in_testing(
 
     assert exit_code == 0, output
     assert calls == [8000]
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "workers", "started"),
+    [(None, "2", []), (None, "1", [8000]), ("redis://localhost:6379/0", "2", [8000])],
+    ids=["two-without-redis", "one-without-redis", "two-with-redis"],
+)
+def test_serve_refuses_more_than_one_worker_without_redis_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    redis_url: str | None,
+    workers: str,
+    started: list[int],
+) -> None:
+    calls, output, exit_code = _serve_with(
+        monkeypatch, tmp_path, "--workers", workers, ENVIRONMENT="testing", REDIS_URL=redis_url
+    )
+
+    assert calls == started
+    if started:
+        assert exit_code == 0, output
+    else:
+        assert exit_code == 2
+        [line] = output.splitlines()
+        assert line.startswith("Error: --workers 2 needs REDIS_URL")
+
+
+def test_serve_refuses_a_setting_that_is_not_valid_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls, output, exit_code = _serve_with(
+        monkeypatch, tmp_path, ENVIRONMENT="testing", TRUSTED_PROXIES="proxy.example"
+    )
+
+    assert exit_code == 1
+    [line] = output.splitlines()
+    assert line.startswith("Error: invalid setting, TRUSTED_PROXIES: ")
+    assert "proxy.example" not in line  # a setting's value is never echoed: it may be a secret
+    assert calls == []

@@ -16,6 +16,7 @@ from websockets.sync import client as websocket_client
 
 from example import server
 from example.api import ws
+from example.settings import get_settings
 
 TRY_AGAIN_LATER = 1013
 TIMEOUT_SECONDS = 10.0
@@ -29,7 +30,8 @@ def test_run_server_starts_gunicorn_in_a_fresh_interpreter(
 
     server.run_server("192.0.2.10", 9000, 3)
 
-    args = ["-m", "example.server", "192.0.2.10", "9000", "3"]
+    # No TRUSTED_PROXIES: gunicorn believes no one's forwarded headers.
+    args = ["-m", "example.server", "192.0.2.10", "9000", "3", ""]
     assert calls == [(sys.executable, [sys.executable, *args])]
 
 
@@ -40,7 +42,7 @@ def test_main_configures_gunicorn_and_serves_the_app(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr("example.app.create_app", lambda: sentinel)
     monkeypatch.delitem(sys.modules, "rich", raising=False)  # put back after the test
 
-    server.main(["192.0.2.10", "9000", "3"])
+    server.main(["192.0.2.10", "9000", "3", ""])
 
     [application] = started
     assert application.cfg.bind == ["192.0.2.10:9000"]
@@ -48,9 +50,31 @@ def test_main_configures_gunicorn_and_serves_the_app(monkeypatch: pytest.MonkeyP
     assert application.cfg.worker_class is server.ThreadWorker
     assert application.cfg.threads == server.HTTP_THREADS
     assert application.cfg.accesslog is None
+    # gunicorn's own default believes X-Forwarded-Proto from 127.0.0.1: not here.
+    assert application.cfg.forwarded_allow_ips == []
     assert application.load() is sentinel
     # Its processes log JSON: they never load rich (structlog would, for its console).
     assert sys.modules["rich"] is None
+
+
+def test_gunicorn_trusts_the_forwarded_headers_of_trusted_proxies_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[list[str]] = []
+    monkeypatch.setattr("os.execv", lambda path, args: calls.append(args))
+    started: list[server.GunicornApplication] = []
+    monkeypatch.setattr(server.GunicornApplication, "run", lambda self: started.append(self))
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.5, 192.168.0.0/16")
+    get_settings.cache_clear()
+    try:
+        server.run_server("127.0.0.1", 9000, 1)
+    finally:
+        get_settings.cache_clear()
+    [args] = calls
+    server.main(args[3:])
+
+    [application] = started
+    assert application.cfg.forwarded_allow_ips == ["10.0.0.5/32", "192.168.0.0/16"]
 
 
 def test_the_worker_knows_the_websocket_route() -> None:

@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Imported here, as the app is built: importing this module does not load Starlette-Admin.
     from example.admin import init_admin
 
-    app.state.admin = init_admin(app, settings, app.state.sessionmaker)
+    app.state.admin = init_admin(app, settings, app.state.sessionmaker, app.state.login_limiter)
     return app
 
 

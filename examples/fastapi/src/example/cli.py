@@ -1,8 +1,11 @@
 """The management command line, `example`: the same commands in both template flavors."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from example.settings import Settings
 
 # Each command imports what it needs when it runs (the server, SQLAlchemy, the models,
 # Argon2): `example --help` and the other commands do not pay for them.
@@ -10,16 +13,33 @@ import typer
 app = typer.Typer(help="Manage Example.", no_args_is_help=True)
 
 
-def _require_app_settings() -> None:
-    """Before a command that builds the app: refuse settings it must not start with, in one
-    line (the app itself would refuse them too, with a traceback, in each worker)."""
+def _app_settings() -> "Settings":
+    """The settings of a command that builds the app. Settings it must not start with are
+    refused in one line (the app itself would refuse them too, with a traceback, in each
+    worker): a value that is not valid, a missing or short secret."""
+    from pydantic import ValidationError
+
     from example.settings import InsecureSettingsError, get_settings
 
     try:
-        get_settings().require_secret_key()
+        settings = get_settings()
+        settings.require_secret_key()
+    except ValidationError as error:
+        # The setting and what is wrong with it, never its value (it may be a secret).
+        problems = "; ".join(
+            f"{_setting_name(problem['loc'])}: {problem['msg']}" for problem in error.errors()
+        )
+        typer.echo(f"Error: invalid setting, {problems}", err=True)
+        raise typer.Exit(code=1) from None
     except InsecureSettingsError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=1) from None
+    return settings
+
+
+def _setting_name(location: tuple[int | str, ...]) -> str:
+    """The environment variable a validation error is about."""
+    return str(location[0]).upper() if location else "SETTINGS"
 
 
 @app.command()
@@ -31,7 +51,15 @@ def serve(
     """Start the production server (uvicorn)."""
     from example.server import run_server
 
-    _require_app_settings()
+    settings = _app_settings()
+    if workers > 1 and not settings.redis_url:
+        # Each process would keep its own login counts (AUTH_RATE_LIMIT times the workers).
+        typer.echo(
+            f"Error: --workers {workers} needs REDIS_URL (the login rate limit is shared"
+            " through Redis); set REDIS_URL or serve with --workers 1.",
+            err=True,
+        )
+        raise typer.Exit(code=2)
     run_server(host=host, port=port, workers=workers)
 
 

@@ -6,7 +6,9 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import HTTPConnection
 
+from example.client_address import client_address as resolve_client_address
 from example.models import MAX_ID, User
 from example.security import decode_access_token
 from example.settings import Settings
@@ -27,6 +29,15 @@ async def get_settings(request: Request) -> Settings:
     thread, a hand-off that costs more than the dependency itself."""
     settings: Settings = request.app.state.settings
     return settings
+
+
+def client_address(request: HTTPConnection, settings: Settings) -> str:
+    """This request's client address (client_address.py: TRUSTED_PROXIES decide)."""
+    return resolve_client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        settings.trusted_proxies,
+    )
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
 from example.database_errors import (
@@ -26,10 +27,16 @@ log = structlog.get_logger("example.errors")
 
 def register_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
-    for unavailable in UNAVAILABLE_ERRORS:
-        app.add_exception_handler(unavailable, unavailable_error_handler)
+    register_unavailable_handlers(app)
     # Exception is handled by Starlette's outermost middleware, after every other one.
     app.add_exception_handler(Exception, unhandled_error_handler)
+
+
+def register_unavailable_handlers(app: Starlette) -> None:
+    """503 for what cannot be reached (database_errors.py): on the app, and on an app mounted
+    in it (the admin's), whose route errors never reach the app's own handlers."""
+    for unavailable in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(unavailable, unavailable_error_handler)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:

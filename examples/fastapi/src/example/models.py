@@ -111,3 +111,16 @@ class Item(Base):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AdminSession(Base):
+    """A logged-in admin session (admin_sessions.py): the cookie holds a random token, this row
+    its SHA-256. Logging out deletes the row, so the old cookie no longer works anywhere."""
+
+    __tablename__ = "admin_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Fixed at login: a session ends at this time however active it is.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -24,6 +24,7 @@ def run_server(host: str, port: int, workers: int) -> None:
     # the signal again, which would end the process with 143: a stop that was asked for is a
     # success, exit 0 (this handler is the one uvicorn restores before raising it).
     signal.signal(signal.SIGTERM, _stopped_by_request)
+    proxies = ",".join(str(network) for network in settings.trusted_proxies)
     uvicorn.run(
         # An import string and factory=True: each worker process builds its own app.
         "example.app:create_app",
@@ -34,4 +35,9 @@ def run_server(host: str, port: int, workers: int) -> None:
         log_config=None,
         # The app writes its own JSON access log (middleware.py).
         access_log=False,
+        # X-Forwarded-For and -Proto are believed from TRUSTED_PROXIES only (by default from
+        # no one: uvicorn's own default trusts 127.0.0.1); the app finds the client address
+        # from the same setting (client_address.py).
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies,
     )

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, IPvAnyNetwork, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The shortest SECRET_KEY the app starts with (outside ENVIRONMENT=testing).
@@ -35,12 +35,22 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     # GET /metrics in the Prometheus text format (metrics.py); off: /metrics is a 404.
     metrics_enabled: bool = False
+    # The reverse proxies whose X-Forwarded-For is believed (client_address.py), comma-separated
+    # addresses or networks: "10.0.0.5,192.168.0.0/16". None by default: the TCP peer is the client.
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = []
 
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [proxy.strip() for proxy in value.split(",") if proxy.strip()]
         return value
 
     @field_validator("log_level", mode="before")

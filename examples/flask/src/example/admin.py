@@ -1,8 +1,12 @@
 """The admin UI at /admin (Flask-Admin), for active superusers only.
 
-- /admin/login checks an e-mail and password (a Flask-WTF form, so with a CSRF token) and
-  keeps the user's id in Flask's session: a cookie signed with SECRET_KEY, HttpOnly,
-  SameSite=Lax, and Secure in production. /admin/logout clears it.
+- /admin/login checks an e-mail and password (a Flask-WTF form, so with a CSRF token) against
+  the app's one login limit (ratelimit.py: per client address and per account; over it, the
+  form again with an error, 429), and starts a session on the server (admin_sessions.py: it
+  ends 12 hours after the login, however active); Flask's session cookie, signed with
+  SECRET_KEY, HttpOnly, SameSite=Lax and Secure in production, holds only its token.
+- /admin/logout is a POST with the CSRF token (the form in every admin page's menu bar): it
+  deletes the session on the server, so the old cookie no longer works. A GET logs no one out.
 - Anonymous visitors are sent to the login page; any other user than an active superuser
   gets 403 on every admin page.
 - The model views use the request's database session (db.py) and Flask-Admin's SecureForm,
@@ -26,19 +30,23 @@ from flask_admin.form import SecureForm
 from flask_admin.helpers import is_safe_url
 from flask_admin.theme import Bootstrap4Theme
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import Field, FloatField, Form, PasswordField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
+from example import admin_sessions
+from example.api.auth import RATE_LIMITED, login_limiter
+from example.auth import client_address
 from example.db import get_database, get_session
 from example.headers import csp_nonce
 from example.models import Item, User
 from example.security import hash_password, password_problem, verify_password
 from example.settings import Settings
 
-# The session key holding the logged-in user's id.
-SESSION_USER_ID = "admin_user_id"
+# The session key holding the token of the admin session on the server.
+ADMIN_SESSION_KEY = "admin_session"
 
 CSRF_FAILED = "The form has expired or was not sent from this site; please try again."
 FIELDS_MISSING = "Enter your e-mail address and password."
@@ -69,6 +77,8 @@ LOGIN_PAGE = Markup("""<!DOCTYPE html>
 </html>
 """)
 ERROR_ALERT = Markup('<div class="alert alert-danger" role="alert">{}</div>')
+# Flask-Admin's page shell with a logout button (templates/admin_base.html, the app's own).
+BASE_TEMPLATE = "admin_base.html"
 
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -85,12 +95,18 @@ class LoginForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF is untyped
     password = PasswordField("Password", validators=[InputRequired()])
 
 
+class LogoutForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF is untyped
+    """No field but the CSRF token."""
+
+
 def current_admin_user() -> User | None:
-    """The active user whose id this request's session holds (looked up once per request)."""
+    """The active user of this request's admin session, if it has neither ended nor expired
+    (looked up once per request)."""
     if "admin_user" not in g:
-        user_id = session.get(SESSION_USER_ID)
-        user = get_session().get(User, user_id) if isinstance(user_id, int) else None
-        g.admin_user = user if user is not None and user.is_active else None
+        token = session.get(ADMIN_SESSION_KEY)
+        g.admin_user = (
+            get_session().scalar(admin_sessions.user_of(token)) if isinstance(token, str) else None
+        )
     admin_user: User | None = g.admin_user
     return admin_user
 
@@ -134,20 +150,40 @@ class AdminHomeView(AdminIndexView):  # type: ignore[misc]  # Flask-Admin is unt
             error = CSRF_FAILED if "csrf_token" in form.errors else FIELDS_MISSING
             return self._login_page(form, error), 400
         email = form.email.data.strip().lower()
-        user = get_session().scalar(select(User).where(User.email == email))
+        limiter, client = login_limiter(), client_address()
+        retry_after = limiter.admit(client, via="admin")
+        if retry_after is None:
+            retry_after = limiter.admit_account(email, client, via="admin")
+        if retry_after is not None:
+            return self._login_page(form, RATE_LIMITED), 429, {"Retry-After": str(retry_after)}
+        db = get_session()
+        user = db.scalar(select(User).where(User.email == email))
         password_ok = verify_password(form.password.data, user.hashed_password if user else None)
         if user is None or not password_ok or not user.is_active:
+            limiter.failed(email, client, via="admin")
             return self._login_page(form, LOGIN_FAILED), 401
+        token, row, expired = admin_sessions.start(user.id)
+        db.execute(expired)
+        db.add(row)
+        db.commit()
         # A fresh session: nothing from before the login carries over.
         session.clear()
-        session[SESSION_USER_ID] = user.id
+        session[ADMIN_SESSION_KEY] = token
+        limiter.succeeded(email, client, via="admin", user_id=user.id)
         target = request.args.get("next", "")
         if not (target.startswith("/admin/") and is_safe_url(target)):
             target = url_for("admin.index")
         return redirect(target)
 
-    @expose("/logout")
+    @expose("/logout", methods=("POST",))
     def logout_view(self) -> ResponseReturnValue:
+        if not LogoutForm().validate():
+            return CSRF_FAILED, 400, {"Content-Type": "text/plain; charset=utf-8"}
+        token = session.get(ADMIN_SESSION_KEY)
+        if isinstance(token, str):
+            db = get_session()
+            db.execute(admin_sessions.end(token))
+            db.commit()
         session.clear()
         return redirect(url_for("admin.login_view"))
 
@@ -251,11 +287,13 @@ def init_admin(app: Flask, settings: Settings) -> Admin:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.environment == "production",
     )
+    # The CSRF token the page shell's logout form carries.
+    app.jinja_env.globals["admin_csrf_token"] = generate_csrf
     admin = Admin(
         app,
         name="Example admin",
         index_view=AdminHomeView(url="/admin"),
-        theme=Bootstrap4Theme(),
+        theme=Bootstrap4Theme(base_template=BASE_TEMPLATE),
         # Its templates' inline scripts carry the page's nonce, which the page's
         # Content-Security-Policy names (headers.py).
         csp_nonce_generator=csp_nonce,

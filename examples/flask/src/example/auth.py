@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app, g, request
 
+from example.client_address import client_address as resolve_client_address
 from example.db import get_session
 from example.errors import abort_json
 from example.models import MAX_ID, User
@@ -29,6 +30,15 @@ CHALLENGE = {"WWW-Authenticate": "Bearer"}
 def current_settings() -> Settings:
     settings: Settings = current_app.config["SETTINGS"]
     return settings
+
+
+def client_address() -> str:
+    """This request's client address (client_address.py: TRUSTED_PROXIES decide)."""
+    return resolve_client_address(
+        request.remote_addr,
+        request.headers.getlist("X-Forwarded-For"),
+        current_settings().trusted_proxies,
+    )
 
 
 def current_user() -> User:

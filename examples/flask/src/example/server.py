@@ -118,7 +118,9 @@ class GunicornApplication(BaseApplication):  # type: ignore[misc]  # gunicorn is
         return create_app()
 
 
-def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
+def gunicorn_options(
+    host: str, port: int, workers: int, trusted_proxies: str = ""
+) -> dict[str, Any]:
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -127,6 +129,10 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
         "threads": HTTP_THREADS,
         # The app writes its own JSON access log (middleware.py).
         "accesslog": None,
+        # X-Forwarded-Proto and the like are believed from TRUSTED_PROXIES only (by default
+        # from no one: gunicorn's own default trusts 127.0.0.1); the app finds the client
+        # address from the same setting (client_address.py).
+        "forwarded_allow_ips": trusted_proxies,
     }
 
 
@@ -139,9 +145,20 @@ def run_server(host: str, port: int, workers: int) -> None:
     from example.metrics import prepare_multiprocess_directory
     from example.settings import get_settings
 
-    if get_settings().metrics_enabled:  # the workers inherit the directory in the environment
+    settings = get_settings()
+    if settings.metrics_enabled:  # the workers inherit the directory in the environment
         prepare_multiprocess_directory()
-    args = [sys.executable, "-m", "example.server", host, str(port), str(workers)]
+    # TRUSTED_PROXIES as gunicorn's forwarded_allow_ips: the master does not load the settings.
+    proxies = ",".join(str(network) for network in settings.trusted_proxies)
+    args = [
+        sys.executable,
+        "-m",
+        "example.server",
+        host,
+        str(port),
+        str(workers),
+        proxies,
+    ]
     os.execv(sys.executable, args)  # noqa: S606  # our own module, no shell
 
 
@@ -150,8 +167,8 @@ def main(argv: list[str]) -> None:
     # in every process) for a console renderer they never use. None in sys.modules makes
     # `import rich` fail, as if it were not installed, which structlog handles.
     sys.modules.setdefault("rich", None)  # type: ignore[arg-type]
-    host, port, workers = argv
-    GunicornApplication(gunicorn_options(host, int(port), int(workers))).run()
+    host, port, workers, proxies = argv
+    GunicornApplication(gunicorn_options(host, int(port), int(workers), proxies)).run()
 
 
 if __name__ == "__main__":  # pragma: no cover  # run by run_server, in its own process

@@ -1,7 +1,8 @@
 """The admin UI at /admin (Starlette-Admin), for active superusers only.
 
-- The session is a cookie signed with SECRET_KEY (Starlette's SessionMiddleware), HttpOnly,
-  SameSite=Lax, Secure in production, and scoped to /admin: the API stays stateless.
+- The session lives on the server (admin_sessions.py: logging out ends it, and it expires 12
+  hours after the login); its token is in a cookie signed with SECRET_KEY (Starlette's
+  SessionMiddleware), HttpOnly, SameSite=Lax, Secure in production, and scoped to /admin.
 - auth.py: the login form (e-mail, password), the session, and 403 for anyone but a superuser.
 - csrf.py: a CSRF token per session, checked on every form and AJAX request that changes
   something (it replaces Starlette-Admin's own double-submit cookie, whose field name
@@ -21,18 +22,22 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette_admin.contrib.sqla import Admin
 
+from example import admin_sessions
 from example.admin.auth import AdminAuthProvider
 from example.admin.csrf import CSRFMiddleware, csrf_input
 from example.admin.views import ItemView, UserView
+from example.errors import register_unavailable_handlers
 from example.headers import ScriptNonceExtension
 from example.models import Item, User
+from example.ratelimit import LoginRateLimiter
 from example.settings import Settings
 
 BASE_URL = "/admin"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 SESSION_COOKIE = "admin_session"
-# Renewed by every admin response: a session ends after 8 hours without one.
-SESSION_MAX_AGE = 8 * 60 * 60
+# The cookie's own lifetime; the session on the server ends 12 hours after the login, however
+# active (admin_sessions.LIFETIME), whatever the cookie says.
+SESSION_MAX_AGE = int(admin_sessions.LIFETIME.total_seconds())
 
 
 class ProjectAdmin(Admin):
@@ -41,16 +46,20 @@ class ProjectAdmin(Admin):
 
 
 def init_admin(
-    app: FastAPI, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+    app: FastAPI,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    limiter: LoginRateLimiter,
 ) -> Admin:
-    """Mount the admin on `app`, with its own session, on the app's database sessions."""
+    """Mount the admin on `app`, with its own session, on the app's database sessions; its
+    login counts against the app's login `limiter`."""
     secure = settings.environment == "production"
     admin = ProjectAdmin(
         sessionmaker,
         title="Example admin",
         base_url=BASE_URL,
         templates_dir=str(TEMPLATES_DIR),
-        auth_provider=AdminAuthProvider(),
+        auth_provider=AdminAuthProvider(limiter, settings),
         # Signs Starlette-Admin's flash-message cookie.
         secret_key=settings.secret_key,
         middlewares=[
@@ -73,4 +82,6 @@ def init_admin(
     admin.add_view(UserView(User, icon="fa fa-users"))
     admin.add_view(ItemView(Item, icon="fa fa-box"))
     admin.mount_to(app)
+    # A database or a login limit's Redis that does not answer is a 503 here too.
+    register_unavailable_handlers(admin.app)
     return admin

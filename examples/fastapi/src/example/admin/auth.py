@@ -1,10 +1,14 @@
 """Who may use the admin: the login form, the session, and the superuser-only rule.
 
-- /admin/login checks an e-mail and password and keeps the user's id in the session;
-  every request loads the user again, so deactivating or deleting a user logs them out.
+- /admin/login checks an e-mail and password against the app's one login limit (ratelimit.py:
+  per client address and per account; over it, the form again with an error, 429) and starts
+  a session on the server (admin_sessions.py); the signed cookie holds only its token.
+- Every request loads the session's user again: deactivating or deleting a user, logging
+  out, or the session's 12 hours running out logs them out.
 - Anonymous visitors are sent to the login page; a logged-in user who is not a superuser
   gets 403 on every admin page but login and logout.
-- /admin/logout (GET, or POST from the admin's menu) clears the session.
+- /admin/logout is a POST with the CSRF token (the admin's menu has the form): it deletes the
+  session on the server and clears the cookie. A GET logs no one out.
 """
 
 from dataclasses import dataclass
@@ -16,22 +20,29 @@ from starlette.middleware import Middleware
 from starlette.middleware.base import RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Match, Route
+from starlette.routing import Match
 from starlette.templating import Jinja2Templates
 from starlette_admin.auth import AdminUser, AuthMiddleware, AuthProvider, LoginFailed
 
+from example import admin_sessions
+from example.admin.csrf import csrf_input
+from example.deps import client_address
 from example.models import User
+from example.ratelimit import LoginRateLimiter
 from example.security import verify_password
+from example.settings import Settings
 
-# The session key holding the logged-in user's id.
-SESSION_USER_ID = "admin_user_id"
+# The cookie's key holding the token of the session on the server.
+ADMIN_SESSION_KEY = "admin_session"
 LOGIN_FAILED = "Incorrect email or password"
+TOO_MANY_ATTEMPTS = "Too many login attempts; try again later"
 FORBIDDEN_PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>403 Forbidden</title></head>
 <body>
 <h1>403 Forbidden</h1>
-<p>The admin is for superusers only. <a href="{logout}">Log out</a></p>
+<p>The admin is for superusers only.</p>
+<form method="post" action="{logout}">{csrf}<button type="submit">Log out</button></form>
 </body>
 </html>
 """
@@ -45,9 +56,11 @@ class AdminAccount(AdminUser):
 
 
 class AdminAuthProvider(AuthProvider):
-    def __init__(self) -> None:
+    def __init__(self, limiter: LoginRateLimiter, settings: Settings) -> None:
         # Logging out needs no login (a non-superuser must be able to leave, too).
         super().__init__(login_path="/login", logout_path="/logout", allow_routes=["logout"])
+        self.limiter = limiter
+        self.settings = settings
 
     async def login(
         self, username: str, password: str, remember_me: bool, request: Request
@@ -55,6 +68,16 @@ class AdminAuthProvider(AuthProvider):
         # The contract's form posts `email` (Starlette-Admin's own posts `username`).
         email = (await request.form()).get("email")
         email = email.strip().lower() if isinstance(email, str) else ""
+        client = client_address(request, self.settings)
+        # Off the event loop: with REDIS_URL set, the limiter makes network round trips.
+        retry_after = await run_in_threadpool(self.limiter.admit, client, "admin")
+        if retry_after is None:
+            retry_after = await run_in_threadpool(
+                self.limiter.admit_account, email, client, "admin"
+            )
+        if retry_after is not None:
+            request.state.login_retry_after = retry_after  # see render_login
+            raise LoginFailed(TOO_MANY_ATTEMPTS)
         session: AsyncSession = request.state.session
         user = await session.scalar(select(User).where(User.email == email)) if email else None
         # Argon2 is deliberately slow: verify off the event loop. Same answer, and about
@@ -63,32 +86,45 @@ class AdminAuthProvider(AuthProvider):
             verify_password, password, user.hashed_password if user else None
         )
         if user is None or not password_ok or not user.is_active:
+            await run_in_threadpool(self.limiter.failed, email, client, "admin")
             raise LoginFailed(LOGIN_FAILED)
-        # A fresh session (and so a fresh CSRF token): nothing from before the login carries over.
+        token, row, expired = admin_sessions.start(user.id)
+        await session.execute(expired)
+        session.add(row)
+        await session.commit()
+        # A fresh cookie (and so a fresh CSRF token): nothing from before the login carries over.
         request.session.clear()
-        request.session[SESSION_USER_ID] = user.id
+        request.session[ADMIN_SESSION_KEY] = token
+        self.limiter.succeeded(email, client, "admin", user.id)
         return None
 
+    async def render_login(self, request: Request, templates: Jinja2Templates) -> Response:
+        response = await super().render_login(request, templates)
+        retry_after = getattr(request.state, "login_retry_after", None)
+        if retry_after is not None:  # the form again, with the error, but as a 429
+            response.status_code = 429
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+
     async def authenticate(self, request: Request) -> AdminUser | None:
-        user_id = request.session.get(SESSION_USER_ID)
-        if not isinstance(user_id, int):
+        token = request.session.get(ADMIN_SESSION_KEY)
+        if not isinstance(token, str):
             return None
         session: AsyncSession = request.state.session
-        user = await session.get(User, user_id)
-        if user is None or not user.is_active:
+        user = await session.scalar(admin_sessions.user_of(token))
+        if user is None:  # logged out, expired, or the user is deactivated or gone
             request.session.clear()
             return None
         return AdminAccount(username=user.email, is_superuser=user.is_superuser)
 
     async def logout(self, request: Request) -> Response:
+        token = request.session.get(ADMIN_SESSION_KEY)
+        if isinstance(token, str):
+            session: AsyncSession = request.state.session
+            await session.execute(admin_sessions.end(token))
+            await session.commit()
         request.session.clear()
         return RedirectResponse(_url(request, "login"), status_code=303)
-
-    def get_routes(self, templates: Jinja2Templates) -> list[Route]:
-        # Starlette-Admin logs out with POST only; the contract says GET /admin/logout.
-        routes = [route for route in super().get_routes(templates) if route.name != "logout"]
-        logout = Route(self.logout_path, self.render_logout, methods=["GET", "POST"], name="logout")
-        return [*routes, logout]
 
     def get_middleware(self) -> Middleware:
         return Middleware(SuperuserOnlyMiddleware, provider=self)
@@ -105,7 +141,9 @@ class SuperuserOnlyMiddleware(AuthMiddleware):
                 and not account.is_superuser
                 and _route_name(request) not in self.allow_routes
             ):
-                page = FORBIDDEN_PAGE.format(logout=_url(request, "logout"))
+                page = FORBIDDEN_PAGE.format(
+                    logout=_url(request, "logout"), csrf=csrf_input(request)
+                )
                 return HTMLResponse(page, status_code=403)
             return await call_next(request)
 

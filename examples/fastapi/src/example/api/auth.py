@@ -7,7 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from example.deps import BEARER_CHALLENGE, SessionDep, SettingsDep
+from example.deps import BEARER_CHALLENGE, SessionDep, SettingsDep, client_address
 from example.errors import BodyErrorRoute
 from example.headers import NO_STORE
 from example.models import User
@@ -21,36 +21,48 @@ LOGIN_FAILED = "Incorrect email or password"
 TOO_MANY_ATTEMPTS = "Too many login attempts; try again later"
 
 
-async def limit_login_attempts(request: Request) -> None:
-    """Count every attempt (successful or not) per client address: 429 over AUTH_RATE_LIMIT."""
+def too_many_attempts(retry_after: int) -> HTTPException:
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        TOO_MANY_ATTEMPTS,
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+async def limit_login_attempts(request: Request, settings: SettingsDep) -> str:
+    """Count every attempt (successful or not) per client address: 429 over AUTH_RATE_LIMIT.
+
+    The client address, for the endpoint."""
     limiter: LoginRateLimiter = request.app.state.login_limiter
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request, settings)
     # Off the event loop: with REDIS_URL set, the limiter makes a network round trip.
-    if not await run_in_threadpool(limiter.hit, client):
-        retry_after = await run_in_threadpool(limiter.retry_after, client)
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            TOO_MANY_ATTEMPTS,
-            headers={"Retry-After": str(retry_after)},
-        )
+    retry_after = await run_in_threadpool(limiter.admit, client, "token")
+    if retry_after is not None:
+        raise too_many_attempts(retry_after)
+    return client
 
 
 @router.post(
     "/token",
-    dependencies=[Depends(limit_login_attempts)],
     responses={
         status.HTTP_401_UNAUTHORIZED: {"model": Message},
         status.HTTP_429_TOO_MANY_REQUESTS: {"model": Message},
     },
 )
 async def issue_token(
+    client: Annotated[str, Depends(limit_login_attempts)],
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
     response: Response,
+    request: Request,
 ) -> Token:
     """Exchange an e-mail address (`username`) and password for a bearer token."""
     email = form.username.strip().lower()
+    limiter: LoginRateLimiter = request.app.state.login_limiter
+    retry_after = await run_in_threadpool(limiter.admit_account, email, client, "token")
+    if retry_after is not None:
+        raise too_many_attempts(retry_after)
     user = await session.scalar(select(User).where(User.email == email))
     # Argon2 is deliberately slow: verify off the event loop. Same answer, and about
     # the same time, whether or not the account exists.
@@ -58,7 +70,9 @@ async def issue_token(
         verify_password, form.password, user.hashed_password if user else None
     )
     if user is None or not password_ok or not user.is_active:
+        await run_in_threadpool(limiter.failed, email, client, "token")
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, LOGIN_FAILED, headers=BEARER_CHALLENGE)
+    limiter.succeeded(email, client, "token", user.id)
     token = create_access_token(user.id, settings.secret_key, settings.access_token_expire_minutes)
     # A token is a credential: no cache (the browser's, a proxy's) keeps it.
     response.headers.update(dict([NO_STORE]))

@@ -2,13 +2,13 @@
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, NoReturn
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from example.api.blueprint import make_blueprint
-from example.auth import CHALLENGE, current_settings
+from example.auth import CHALLENGE, client_address, current_settings
 from example.db import get_session
 from example.errors import abort_json
 from example.headers import NO_STORE
@@ -36,6 +36,16 @@ def init_rate_limit(app: Flask, settings: Settings) -> None:
     app.extensions[LIMITER_KEY] = LoginRateLimiter(settings.auth_rate_limit, settings.redis_url)
 
 
+def login_limiter() -> LoginRateLimiter:
+    """The app's one login limiter (the token endpoint's and the admin login's)."""
+    limiter: LoginRateLimiter = current_app.extensions[LIMITER_KEY]
+    return limiter
+
+
+def too_many_attempts(retry_after: int) -> NoReturn:
+    abort_json(429, RATE_LIMITED, {"Retry-After": str(retry_after)})
+
+
 def rate_limited(view: Callable[..., Any]) -> Callable[..., Any]:
     """Count every attempt from the client's address; over AUTH_RATE_LIMIT answer 429.
 
@@ -45,10 +55,9 @@ def rate_limited(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        limiter: LoginRateLimiter = current_app.extensions[LIMITER_KEY]
-        client = request.remote_addr or "unknown"
-        if not limiter.hit(client):
-            abort_json(429, RATE_LIMITED, {"Retry-After": str(limiter.retry_after(client))})
+        retry_after = login_limiter().admit(client_address(), via="token")
+        if retry_after is not None:
+            too_many_attempts(retry_after)
         return view(*args, **kwargs)
 
     return wrapper
@@ -63,17 +72,23 @@ def rate_limited(view: Callable[..., Any]) -> Callable[..., Any]:
 @blp.alt_response(
     429,
     schema=HTTPError,
-    description="Too many login attempts from this address",
+    description="Too many login attempts from this address or on this account",
     headers=RETRY_AFTER_HEADER,
 )
 def issue_token(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """Exchange an e-mail address and password for a bearer token."""
     email = form["username"].strip().lower()
+    limiter, client = login_limiter(), client_address()
+    retry_after = limiter.admit_account(email, client, via="token")
+    if retry_after is not None:
+        too_many_attempts(retry_after)
     user = get_session().scalar(select(User).where(User.email == email))
     # Same answer, and about the same time, whether or not the account exists.
     password_ok = verify_password(form["password"], user.hashed_password if user else None)
     if user is None or not password_ok or not user.is_active:
+        limiter.failed(email, client, via="token")
         abort_json(401, LOGIN_FAILED, CHALLENGE)
+    limiter.succeeded(email, client, via="token", user_id=user.id)
     settings = current_settings()
     token = create_access_token(user.id, settings.secret_key, settings.access_token_expire_minutes)
     # A token is a credential: no cache (the browser's, a proxy's) keeps it.

@@ -1,0 +1,54 @@
+"""Admin sessions kept on the server (the `admin_sessions` table), for both flavors' admin.
+
+The admin's signed cookie holds only a random token; the table holds its SHA-256 (a copy of
+the table lets no one in), the user and a fixed expiry. So a session
+- ends on the server at logout (its row is deleted: the old cookie, replayed, no longer works,
+  in any worker process), and
+- ends LIFETIME after the login however active it is (the expiry is never pushed back).
+Each flavor runs these statements on its own database session (synchronous or not).
+"""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import Delete, Select, delete, select
+
+from example.models import AdminSession, User, utcnow
+
+LIFETIME = timedelta(hours=12)
+
+
+def now() -> datetime:
+    """The current time (a function of its own, so that tests can move the clock)."""
+    return utcnow()
+
+
+def _session_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(user_id: int) -> tuple[str, AdminSession, Delete]:
+    """A new session of `user_id`: the cookie's token, the row to add, and a statement that
+    deletes the sessions that have expired (run it too: nothing else does)."""
+    token = secrets.token_urlsafe(32)
+    started = now()
+    row = AdminSession(
+        id=_session_id(token), user_id=user_id, created_at=started, expires_at=started + LIFETIME
+    )
+    return token, row, delete(AdminSession).where(AdminSession.expires_at <= started)
+
+
+def user_of(token: str) -> Select[User]:
+    """The active user of the session `token` names, if it has neither ended nor expired."""
+    return (
+        select(User)
+        .join(AdminSession, AdminSession.user_id == User.id)
+        .where(AdminSession.id == _session_id(token), AdminSession.expires_at > now())
+        .where(User.is_active.is_(True))
+    )
+
+
+def end(token: str) -> Delete:
+    """Delete the session `token` names (logging out)."""
+    return delete(AdminSession).where(AdminSession.id == _session_id(token))
