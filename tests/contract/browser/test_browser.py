@@ -33,6 +33,9 @@ class AdminPages:
     owner_picker: str
     owner_option: str
     save_button: str
+    # Clicking this (if any) shows the logout button, a POST form with the CSRF token.
+    user_menu: str | None
+    logout_button: str
 
 
 ADMIN_PAGES = {
@@ -42,6 +45,8 @@ ADMIN_PAGES = {
         owner_picker="#s2id_owner a.select2-choice",
         owner_option=".select2-drop-active .select2-results li",
         save_button="form input[type=submit][value=Save]",
+        user_menu=None,
+        logout_button="Log out",
     ),
     "fastapi": AdminPages(
         item_list="/admin/item/list",
@@ -49,6 +54,8 @@ ADMIN_PAGES = {
         owner_picker="#owner + .select2-container .select2-selection",
         owner_option=".select2-results__option",
         save_button="form[action$='/admin/item/create'] button.btn-primary[type=submit]",
+        user_menu="[aria-label='Open user menu']:visible",
+        logout_button="Logout",
     ),
 }
 
@@ -154,6 +161,16 @@ def test_superuser_creates_an_item_through_the_admin_form(
         assert items[0]["price"] == 12.5
         assert items[0]["owner_id"] == browser_server.user_id(superuser)
         ok(page.goto(f"/api/v1/items/{items[0]['id']}"))  # for the screenshot
+
+    with steps.step("log out"):
+        assert ok(page.goto(admin.item_list)).status == 200
+        if admin.user_menu:
+            page.locator(admin.user_menu).first.click()
+        with page.expect_navigation():
+            page.get_by_role("button", name=admin.logout_button, exact=True).click()
+        assert "/admin/login" in page.url
+        assert ok(page.goto(admin.item_list)).status == 200
+        assert "/admin/login" in page.url, "still logged in after the logout button"
 
 
 def test_normal_user_is_refused_by_the_admin(
