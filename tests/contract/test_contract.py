@@ -22,7 +22,13 @@ import jwt
 import pytest
 from websockets.sync.client import connect as ws_connect
 
-from tests.contract.conftest import TOKEN_URL, Credentials, EventServer, Server
+from tests.contract.conftest import (
+    RATE_LIMIT_ATTEMPTS,
+    TOKEN_URL,
+    Credentials,
+    EventServer,
+    Server,
+)
 
 pytestmark = pytest.mark.contract
 
@@ -1295,3 +1301,36 @@ def test_login_rate_limit(fresh_server: Server) -> None:
     # Another client address has its own budget.
     other = fresh_server.login(user.email, user.password)
     assert_status(other, 200)
+
+
+def test_failed_logins_count_per_account_and_the_admin_login_shares_the_limit(
+    fresh_server: Server,
+) -> None:
+    """AUTH_RATE_LIMIT failed attempts on one account, each from an address of its own (and a
+    spoofed X-Forwarded-For, which changes nothing): then even the right password is refused,
+    on the token endpoint and on the admin login. Every failure is logged with the account and
+    the client address, never the password."""
+    who = fresh_server.stranger
+    for n in range(RATE_LIMIT_ATTEMPTS):
+        with fresh_server.client(fresh_address=True) as client:
+            spoofed = {"X-Forwarded-For": f"198.51.100.{n + 1}"}
+            form = {"username": who.email, "password": "wrong-password-1234"}
+            response = client.post(TOKEN_URL, data=form, headers=spoofed)
+            assert_error(response, 401, BAD_LOGIN)
+
+    assert_error(fresh_server.login(who.email, who.password), 429, TOO_MANY_LOGINS)
+    _, admin = admin_login(fresh_server, who)
+    assert admin.status_code == 429, describe(admin)
+    # Another account is not affected.
+    assert_status(fresh_server.login(fresh_server.user.email, fresh_server.user.password), 200)
+
+    failures = [
+        json.loads(line)
+        for line in fresh_server.output().splitlines()
+        if '"login_failed"' in line and who.email in line
+    ]
+    clients = {event.get("client") for event in failures}
+    assert len(failures) >= RATE_LIMIT_ATTEMPTS + 2, failures
+    assert {event.get("via") for event in failures} == {"token", "admin"}, failures
+    assert all(c and c.startswith("127.") for c in clients), clients  # not the spoofed ones
+    assert "wrong-password-1234" not in fresh_server.output()
