@@ -187,3 +187,9 @@ def test_normal_user_is_refused_by_the_admin(
             assert ok(page.goto(path)).status == 403
             expect(page.locator("#name")).to_have_count(0)
             expect(page.get_by_role("cell")).to_have_count(0)
+
+    with steps.step("log out from the refusal"):
+        with page.expect_navigation():
+            page.get_by_role("button", name="Log out", exact=True).click()
+        assert "/admin/login" in page.url
+        expect(page.locator("input[name=password]")).to_be_visible()
