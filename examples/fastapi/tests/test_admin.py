@@ -166,6 +166,22 @@ def test_logout_ends_the_session(client: ApiClient, make_user: MakeUser) -> None
     assert_logged_out(client)
 
 
+def test_a_user_who_is_not_a_superuser_logs_out_from_the_403_page(
+    client: ApiClient, make_user: MakeUser
+) -> None:
+    make_user("user@example.com")
+    log_in(client, "user@example.com")
+    refused = get(client, "/admin/")
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("text/html")
+    token = attribute(inputs(refused.text)["csrf_token"], "value")
+
+    response = client.post(LOGOUT_URL, data={"csrf_token": token}, follow_redirects=False)
+
+    assert_redirects_to(response, LOGIN_URL)
+    assert_logged_out(client)
+
+
 def test_the_old_cookie_replayed_after_logout_no_longer_works(
     client: ApiClient, other_client: ApiClient, make_user: MakeUser
 ) -> None:

@@ -17,6 +17,18 @@ from sqlalchemy import Delete, Select, delete, select
 from example.models import AdminSession, User, utcnow
 
 LIFETIME = timedelta(hours=12)
+# What a logged-in user who is not a superuser gets on the admin's pages (403): a way out, the
+# logout form ({logout}: its URL; {csrf}: the hidden field with the session's CSRF token).
+FORBIDDEN_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>403 Forbidden</title></head>
+<body>
+<h1>403 Forbidden</h1>
+<p>The admin is for superusers only.</p>
+<form method="post" action="{logout}">{csrf}<button type="submit">Log out</button></form>
+</body>
+</html>
+"""
 
 
 def now() -> datetime:

@@ -8,7 +8,7 @@
 - /admin/logout is a POST with the CSRF token (the form in every admin page's menu bar): it
   deletes the session on the server, so the old cookie no longer works. A GET logs no one out.
 - Anonymous visitors are sent to the login page; any other user than an active superuser
-  gets 403 on every admin page.
+  gets 403 on every admin page (with a logout button).
 - The model views use the request's database session (db.py) and Flask-Admin's SecureForm,
   so their create, edit and delete forms carry a CSRF token too.
 - Passwords set here are hashed with security.hash_password; the hash is never shown.
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 import flask_admin
-from flask import Flask, abort, g, redirect, request, session, url_for
+from flask import Flask, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_admin import Admin, AdminIndexView
 from flask_admin.contrib.sqla import ModelView
@@ -117,10 +117,13 @@ def _is_superuser() -> bool:
 
 
 def _refuse() -> ResponseReturnValue:
-    """Anonymous: to the login page (and back afterwards). Anyone else: 403."""
+    """Anonymous: to the login page (and back afterwards). Anyone else: 403, with the logout
+    form."""
     if current_admin_user() is None:
         return redirect(url_for("admin.login_view", next=request.full_path.rstrip("?")))
-    abort(403)
+    csrf = Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
+    page = admin_sessions.FORBIDDEN_PAGE.format(logout=url_for("admin.logout_view"), csrf=csrf)
+    return page, 403
 
 
 class AdminHomeView(AdminIndexView):  # type: ignore[misc]  # Flask-Admin is untyped

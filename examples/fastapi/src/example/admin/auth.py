@@ -36,16 +36,6 @@ from example.settings import Settings
 ADMIN_SESSION_KEY = "admin_session"
 LOGIN_FAILED = "Incorrect email or password"
 TOO_MANY_ATTEMPTS = "Too many login attempts; try again later"
-FORBIDDEN_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>403 Forbidden</title></head>
-<body>
-<h1>403 Forbidden</h1>
-<p>The admin is for superusers only.</p>
-<form method="post" action="{logout}">{csrf}<button type="submit">Log out</button></form>
-</body>
-</html>
-"""
 
 
 @dataclass
@@ -141,7 +131,7 @@ class SuperuserOnlyMiddleware(AuthMiddleware):
                 and not account.is_superuser
                 and _route_name(request) not in self.allow_routes
             ):
-                page = FORBIDDEN_PAGE.format(
+                page = admin_sessions.FORBIDDEN_PAGE.format(
                     logout=_url(request, "logout"), csrf=csrf_input(request)
                 )
                 return HTMLResponse(page, status_code=403)
