@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from example import security
 from example.models import Base, User
-from example.security import hash_password
+from example.security import create_access_token, hash_password
 from example.settings import Settings
 from example.sqlite import configure_sqlite
 
@@ -187,8 +187,16 @@ def settings(database_url: str, settings_overrides: dict[str, Any]) -> Settings:
         "log_level": "WARNING",
         **settings_overrides,
     }
-    # _env_file=None: a developer's .env must not leak into the tests.
-    return Settings(**values, _env_file=None)
+    # One Settings per distinct values, as for the apps: building one (it reads the
+    # environment) costs more than many a test. _env_file=None: a developer's .env must not
+    # leak into the tests.
+    key = repr(sorted(values.items()))
+    if key not in _settings:
+        _settings[key] = Settings(**values, _env_file=None)
+    return _settings[key]
+
+
+_settings: dict[str, Settings] = {}
 
 
 @pytest.fixture(scope="session")
@@ -269,13 +277,18 @@ def login(client: ApiClient) -> Login:
     return do_login
 
 
-@pytest.fixture
-def user_headers(make_user: MakeUser, login: Login) -> dict[str, str]:
-    make_user("user@example.com")
-    return login("user@example.com")
+def bearer(user_id: int, settings: Settings) -> dict[str, str]:
+    """A user's Authorization header, with a token such as the login issues (test_auth.py
+    tests the login itself; a login per test would cost more than most tests)."""
+    token = create_access_token(user_id, settings.secret_key, settings.access_token_expire_minutes)
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
-def superuser_headers(make_user: MakeUser, login: Login) -> dict[str, str]:
-    make_user("admin@example.com", is_superuser=True)
-    return login("admin@example.com")
+def user_headers(make_user: MakeUser, settings: Settings) -> dict[str, str]:
+    return bearer(make_user("user@example.com"), settings)
+
+
+@pytest.fixture
+def superuser_headers(make_user: MakeUser, settings: Settings) -> dict[str, str]:
+    return bearer(make_user("admin@example.com", is_superuser=True), settings)

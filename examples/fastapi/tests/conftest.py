@@ -1,12 +1,13 @@
 """FastAPI fixtures: `app` and `client`, on top of the shared ones in common.py."""
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx2
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from jinja2 import BytecodeCache
 from sqlalchemy import Engine
 from starlette.types import Receive, Scope, Send
@@ -40,6 +41,45 @@ def app(
 def fresh_app(settings: Settings, engine: Engine) -> FastAPI:
     """An app of this test's own, for a test that adds routes to it."""
     return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def failing_clients() -> Iterator[dict[str, tuple[TestClient, list[BaseException]]]]:
+    """The run's clients of apps with a /fail route, one per distinct settings (see
+    `fail_with`)."""
+    running: dict[str, tuple[TestClient, list[BaseException]]] = {}
+    yield running
+    for client, _ in running.values():
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def fail_with(
+    settings: Settings,
+    engine: Engine,
+    failing_clients: dict[str, tuple[TestClient, list[BaseException]]],
+) -> Callable[..., httpx2.Response]:
+    """`fail_with(error, **request)` GETs /fail, a route that raises `error`, from an app built
+    once per run (building one costs more than the tests that use it)."""
+    key = settings.model_dump_json()
+    if key not in failing_clients:
+        app = create_app(settings)
+        errors: list[BaseException] = []
+
+        async def fail() -> None:
+            raise errors[-1]
+
+        app.add_api_route("/fail", fail)
+        # Starlette re-raises a handled 500 for the server to log; the tests want the response.
+        client = TestClient(app, raise_server_exceptions=False).__enter__()
+        failing_clients[key] = (client, errors)
+    client, errors = failing_clients[key]
+
+    def get(error: BaseException, **request: Any) -> httpx2.Response:
+        errors.append(error)
+        return client.get("/fail", **request)
+
+    return get
 
 
 class AppClient(httpx2.Client):
@@ -105,18 +145,21 @@ class _LoopTransport(httpx2.BaseTransport):
         return self._loop.run_until_complete(send())
 
 
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[AppClient]:
-    # The context manager runs the app's lifespan (its database engine).
-    with AppClient(app) as client:
-        yield client
+@pytest.fixture(scope="session")
+def clients() -> Iterator[dict[int, AppClient]]:
+    """One running client per app: its lifespan starts on first use and ends with the run (a
+    lifespan per test, with its event loop and the engine's first connection, costs more than
+    most tests)."""
+    running: dict[int, AppClient] = {}
+    yield running
+    for client in running.values():
+        client.__exit__(None, None, None)
 
 
 @pytest.fixture
-def other_client(client: AppClient) -> Iterator[httpx2.Client]:
-    """A second client of `client`'s app (on its event loop), with no cookies of its own: what
-    it sends is what the test puts in its requests."""
-    with httpx2.Client(
-        transport=client._app_transport, base_url="http://testserver", follow_redirects=True
-    ) as other:
-        yield other
+def client(app: FastAPI, clients: dict[int, AppClient]) -> AppClient:
+    if id(app) not in clients:
+        clients[id(app)] = AppClient(app).__enter__()
+    client = clients[id(app)]
+    client.cookies.clear()  # every test starts logged out of the admin
+    return client

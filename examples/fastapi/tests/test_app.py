@@ -1,12 +1,13 @@
 """FastAPI-specific plumbing: the middleware and the error handlers."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from pydantic import BaseModel, field_validator
 from sqlalchemy import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -41,19 +42,10 @@ def test_each_request_writes_one_json_access_log_line(
     assert entry["duration_ms"] >= 0
 
 
-@pytest.fixture
-def failing_client(fresh_app: FastAPI) -> Iterator[TestClient]:
-    async def fail() -> None:
-        raise RuntimeError("boom")
-
-    fresh_app.add_api_route("/fail", fail)
-    # Starlette re-raises a handled 500 for the server to log; the test wants the response.
-    with TestClient(fresh_app, raise_server_exceptions=False) as client:
-        yield client
-
-
-def test_unhandled_errors_are_a_json_500_with_the_request_id(failing_client: TestClient) -> None:
-    response = failing_client.get("/fail", headers={"X-Request-ID": "req-500"})
+def test_unhandled_errors_are_a_json_500_with_the_request_id(
+    fail_with: Callable[..., Response],
+) -> None:
+    response = fail_with(RuntimeError("boom"), headers={"X-Request-ID": "req-500"})
 
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal Server Error"}
@@ -63,14 +55,9 @@ def test_unhandled_errors_are_a_json_500_with_the_request_id(failing_client: Tes
 
 @DATABASE_ERRORS
 def test_an_unreachable_database_is_a_503(
-    fresh_app: FastAPI, error: Exception, status: int
+    fail_with: Callable[..., Response], error: Exception, status: int
 ) -> None:
-    async def fail() -> None:
-        raise error
-
-    fresh_app.add_api_route("/database", fail)
-    with TestClient(fresh_app, raise_server_exceptions=False) as client:
-        response = client.get("/database")
+    response = fail_with(error)
 
     assert response.status_code == status
     detail = "Service unavailable" if status == 503 else "Internal Server Error"

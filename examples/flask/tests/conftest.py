@@ -1,7 +1,7 @@
 """Flask fixtures: `app` and an httpx-like `client`, on top of the shared ones in common.py."""
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -114,6 +114,42 @@ def fresh_app(settings: Settings, engine: Engine) -> Iterator[Flask]:
     app = create_app(settings)
     yield app
     get_database(app).engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def failing_apps() -> Iterator[dict[str, tuple[Flask, list[BaseException]]]]:
+    """The run's apps with a /fail view, one per distinct settings (see `fail_with`)."""
+    apps: dict[str, tuple[Flask, list[BaseException]]] = {}
+    yield apps
+    for app, _ in apps.values():
+        get_database(app).engine.dispose()
+
+
+@pytest.fixture
+def fail_with(
+    settings: Settings,
+    engine: Engine,
+    failing_apps: dict[str, tuple[Flask, list[BaseException]]],
+) -> Callable[..., TestResponse]:
+    """`fail_with(error, **request)` GETs /fail, a view that raises `error`, from an app built
+    once per run (building one costs more than the tests that use it)."""
+    key = settings.model_dump_json()
+    if key not in failing_apps:
+        app = create_app(settings)
+        errors: list[BaseException] = []
+
+        @app.get("/fail")
+        def fail() -> str:
+            raise errors[-1]
+
+        failing_apps[key] = (app, errors)
+    app, errors = failing_apps[key]
+
+    def get(error: BaseException, **request: Any) -> TestResponse:
+        errors.append(error)
+        return app.test_client().get("/fail", **request)
+
+    return get
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
 """Flask-specific error handling: every error is JSON, in the FastAPI flavor's shapes."""
 
 import io
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
+from werkzeug.test import TestResponse
 
 from example.errors import validation_details
 from tests.common import DATABASE_ERRORS, ApiClient
@@ -105,12 +107,10 @@ def test_method_not_allowed_keeps_the_allow_header(client: ApiClient) -> None:
 
 
 @DATABASE_ERRORS
-def test_an_unreachable_database_is_a_503(fresh_app: Flask, error: Exception, status: int) -> None:
-    @fresh_app.get("/database")
-    def fail() -> str:
-        raise error
-
-    response = fresh_app.test_client().get("/database")
+def test_an_unreachable_database_is_a_503(
+    fail_with: Callable[..., TestResponse], error: Exception, status: int
+) -> None:
+    response = fail_with(error)
 
     assert response.status_code == status
     detail = "Service unavailable" if status == 503 else "Internal Server Error"
@@ -118,12 +118,8 @@ def test_an_unreachable_database_is_a_503(fresh_app: Flask, error: Exception, st
     assert len(response.headers.getlist("X-Request-ID")) == 1
 
 
-def test_unhandled_exceptions_are_a_json_500(fresh_app: Flask) -> None:
-    @fresh_app.get("/boom")
-    def boom() -> str:
-        raise RuntimeError("boom")
-
-    response = fresh_app.test_client().get("/boom")
+def test_unhandled_exceptions_are_a_json_500(fail_with: Callable[..., TestResponse]) -> None:
+    response = fail_with(RuntimeError("boom"))
 
     assert response.status_code == 500
     assert response.get_json() == {"detail": "Internal Server Error"}

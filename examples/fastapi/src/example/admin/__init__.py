@@ -79,6 +79,8 @@ def init_admin(
     admin.templates.env.globals["csrf_input"] = csrf_input
     # Its inline scripts carry the page's nonce, which its Content-Security-Policy names.
     admin.templates.env.add_extension(ScriptNonceExtension)
+    # The templates are read once (as Flask does outside debug), not checked on every render.
+    admin.templates.env.auto_reload = settings.environment == "development"
     admin.add_view(UserView(User, icon="fa fa-users"))
     admin.add_view(ItemView(Item, icon="fa fa-box"))
     admin.mount_to(app)
