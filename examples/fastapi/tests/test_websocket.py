@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 from example.api.ws import Subscription, get_hub
+from example.app import create_app
+from example.settings import Settings
 from tests.common import ApiClient
 
 WS = "/api/v1/ws/items"
@@ -47,6 +50,17 @@ class Socket:
 
 
 Connect = Callable[[str], Socket]
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, apps: dict[str, FastAPI]) -> FastAPI:
+    """The WebSocket tests' own app (one per settings): TestClient runs it on an event loop
+    of its own, and the database connections of the app the other tests share belong to
+    theirs."""
+    key = f"websocket {settings.model_dump_json()}"
+    if key not in apps:
+        apps[key] = create_app(settings)
+    return apps[key]
 
 
 @pytest.fixture
