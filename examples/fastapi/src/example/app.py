@@ -79,8 +79,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.events = EventHub.from_url(settings.redis_url)
     register_exception_handlers(app)
 
-    # Every router is registered here, and only here. Requests are matched against the
-    # routes in this order: the API first.
+    # Every router is registered here, and only here, and requests are matched against the
+    # routes in this order.
+    # The admin's mount first: its pages build a dozen URLs each (url_for), and a lookup walks
+    # the routes in order. No API path starts with /admin, so the API's requests pass it by.
+    # Imported here, as the app is built: importing this module does not load Starlette-Admin.
+    from example.admin import init_admin
+
+    app.state.admin = init_admin(app, settings, app.state.sessionmaker)
     for router in api_routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)
@@ -91,10 +97,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(metrics_router)
     app.include_router(ws.router, prefix=API_PREFIX)
     add_docs(app)
-    # Imported here, as the app is built: importing this module does not load Starlette-Admin.
-    from example.admin import init_admin
-
-    app.state.admin = init_admin(app, settings, app.state.sessionmaker, app.state.login_limiter)
     return app
 
 
