@@ -163,3 +163,13 @@ def client(app: FastAPI, clients: dict[int, AppClient]) -> AppClient:
     client = clients[id(app)]
     client.cookies.clear()  # every test starts logged out of the admin
     return client
+
+
+@pytest.fixture
+def other_client(client: AppClient) -> Iterator[httpx2.Client]:
+    """A second client of `client`'s app (on its event loop), with no cookies of its own: what
+    it sends is what the test puts in its requests."""
+    with httpx2.Client(
+        transport=client._app_transport, base_url="http://testserver", follow_redirects=True
+    ) as other:
+        yield other

@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Imported here, as the app is built: importing this module does not load Starlette-Admin.
     from example.admin import init_admin
 
-    app.state.admin = init_admin(app, settings, app.state.sessionmaker)
+    app.state.admin = init_admin(app, settings, app.state.sessionmaker, app.state.login_limiter)
     for router in api_routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)
