@@ -346,23 +346,13 @@ def questions(
     ] = None,
 ) -> None:
     """Print the questionnaire (name, type, default, choices, help) from copier.yml."""
-    from scaffold.questionnaire import Question, load_questions
-    from scaffold.source import resolve_template
-
-    def _load() -> list[Question]:
-        config = resolve_template(template).config_file
-        if config is None:
-            raise ScaffoldError(
-                "`scaffold questions` reads a local template only",
-                hint="clone the template and pass its directory to --template",
-            )
-        return load_questions(config)
+    from scaffold.questionnaire import template_questions
 
     table = Table(title="scaffold questionnaire (copier.yml)")
     table.add_column("name", no_wrap=True)
     for column in ("type", "default", "choices", "help"):
         table.add_column(column, overflow="fold")
-    for question in _call(_load):
+    for question in _call(template_questions, template):
         table.add_row(
             question.name,
             question.type,

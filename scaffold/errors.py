@@ -104,34 +104,6 @@ class Interrupted(ScaffoldError):
     exit_code = 130
 
 
-# How copier words the ValueErrors that mean "this answer is not acceptable".
-ANSWER_ERROR_PREFIXES = ("Validation error for question", "Invalid choice for")
-
-
 def one_line(exc: BaseException) -> str:
     """An exception's message on one line (its class name if it has none)."""
     return " ".join(str(exc).split()) or type(exc).__name__
-
-
-def from_copier(exc: Exception) -> ScaffoldError:
-    """The user-facing error for something ``copier.run_copy`` / ``run_update`` raised.
-
-    copier reports a failed validator or an unknown choice as a plain ValueError (and a few
-    template problems, e.g. an unknown ref, too); its own errors are ``CopierError``s.
-    """
-    from copier.errors import UnsafeTemplateError, UserMessageError
-
-    message = one_line(exc)
-    if isinstance(exc, UnsafeTemplateError):
-        return UntrustedTemplate(
-            "this update runs commands from the template (copier migrations), and the template"
-            " is not scaffold's own",
-            hint="pass --trust if you trust the template's source",
-        )
-    if isinstance(exc, UserMessageError):
-        return RenderError(message)
-    if isinstance(exc, ValueError):
-        if message.startswith(ANSWER_ERROR_PREFIXES):
-            return InvalidAnswer(message)
-        return RenderError(message)
-    return RenderError(f"copier failed: {message}")

@@ -24,8 +24,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from scaffold.copier_bridge import ANSWERS_FILE
 from scaffold.errors import ScaffoldError, TemplateNotFound
-from scaffold.render import ANSWERS_FILE, new_project
+from scaffold.render import new_project
 from scaffold.source import checkout_root
 
 FLAVORS = ("flask", "fastapi")

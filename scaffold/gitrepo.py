@@ -28,11 +28,18 @@ def _run(
     for item in config:
         cmd += ["-c", item]
     cmd += list(args)
-    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        cmd, cwd=repo, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+    )
     if check and proc.returncode != 0:
         detail = " ".join((proc.stderr or proc.stdout).split()) or f"exit code {proc.returncode}"
         raise GitError(f"`git {' '.join(args)}` failed in {repo}: {detail}")
     return proc
+
+
+def output(repo: Path, *args: str) -> str:
+    """Run ``git ARGS`` in ``repo``; its stripped stdout (a :class:`GitError` if it fails)."""
+    return _run(repo, *args).stdout.strip()
 
 
 def identity_fallbacks(repo: Path) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from scaffold.errors import InvalidAnswer, TemplateNotFound
+from scaffold.errors import InvalidAnswer, ScaffoldError, TemplateNotFound
 
 BOOL_WORDS = frozenset({"true", "false", "yes", "no", "y", "n", "on", "off", "1", "0"})
 
@@ -83,6 +83,29 @@ def load_questions(config_file: Path) -> list[Question]:
     except OSError as exc:
         raise TemplateNotFound(f"cannot read {config_file}: {exc.strerror}") from exc
     return parse_questions(text, str(config_file))
+
+
+def template_questions(template: str | None = None) -> list[Question]:
+    """The questionnaire of ``template`` (default: the one scaffold renders), which must be
+    local: a remote template's questions are only known once copier has cloned it."""
+    from scaffold.source import resolve_template
+
+    config = resolve_template(template).config_file
+    if config is None:
+        raise ScaffoldError(
+            "`scaffold questions` reads a local template only",
+            hint="clone the template and pass its directory to --template",
+        )
+    return load_questions(config)
+
+
+def frameworks(config_file: Path) -> tuple[str, ...]:
+    """The frameworks the template renders: the choices of its ``framework`` question (the
+    one list of them; everything else reads it from here)."""
+    for question in load_questions(config_file):
+        if question.name == "framework":
+            return tuple(str(choice) for choice in question.choices)
+    raise TemplateNotFound(f"{config_file} has no `framework` question")
 
 
 def parse_questions(text: str, origin: str) -> list[Question]:

@@ -11,26 +11,21 @@ import os
 import shlex
 import shutil
 import tempfile
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from scaffold import __version__, gitrepo
+from scaffold import __version__, copier_bridge, gitrepo
 from scaffold.errors import (
     DestinationError,
     Interrupted,
     NoTerminal,
     ScaffoldError,
-    from_copier,
 )
 from scaffold.questionnaire import check_answers, load_data_file, load_questions, parse_data_items
 from scaffold.source import TemplateSource, resolve_template
 
-ANSWERS_FILE = ".copier-answers.yml"
 TEST_COMMAND = "uv run pytest"
 
 
@@ -118,36 +113,14 @@ def _run_copier(
     defaults: bool,
     pretend: bool,
 ) -> tuple[Mapping[str, Any], tuple[str, ...]]:
-    """Render with copier; translate its errors. Returns (answers, rendered relative paths)."""
-    import copier  # imported here: it takes ~0.6 s and `scaffold --help` must stay fast
-    from copier.errors import CopierError, DirtyLocalWarning
-
-    try:
-        with warnings.catch_warnings():
-            # Rendering a checkout at HEAD includes uncommitted template work on purpose.
-            warnings.simplefilter("ignore", DirtyLocalWarning)
-            worker = copier.run_copy(
-                source.src,
-                dst,
-                data=dict(data),
-                vcs_ref=source.vcs_ref,
-                defaults=defaults,
-                pretend=pretend,
-                quiet=not pretend,
-                overwrite=False,
-                unsafe=False,
-            )
-    except KeyboardInterrupt:
-        raise
-    except (CopierError, ValueError) as exc:
-        raise from_copier(exc) from exc
+    """Render with copier. Returns (answers, rendered relative paths)."""
+    answers = copier_bridge.copy(
+        source.src, dst, data, vcs_ref=source.vcs_ref, defaults=defaults, pretend=pretend
+    )
     if pretend:
-        answers = {k: v for k, v in worker.answers.combined.items() if not str(k).startswith("_")}
         return answers, ()
-    answers_path = dst / worker.answers_relpath
-    recorded = yaml.safe_load(answers_path.read_text(encoding="utf-8")) or {}
     files = tuple(sorted(str(p.relative_to(dst)) for p in dst.rglob("*") if p.is_file()))
-    return {k: v for k, v in recorded.items() if not str(k).startswith("_")}, files
+    return answers, files
 
 
 def new_project(

@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,8 @@ from typing import Literal
 
 from scaffold import __version__
 from scaffold.errors import GitError, TemplateNotFound
+from scaffold.gitrepo import has_commit
+from scaffold.gitrepo import output as git
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGED_TEMPLATE = PACKAGE_DIR / "_template"
@@ -90,32 +91,6 @@ def cache_repo() -> Path:
     return cache_dir() / "template"
 
 
-def _git(repo: Path, *args: str) -> str:
-    git = shutil.which("git")
-    if git is None:
-        raise GitError("git is not installed", hint="install git")
-    proc = subprocess.run(
-        [git, *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-    if proc.returncode != 0:
-        detail = " ".join((proc.stderr or proc.stdout).split())
-        raise GitError(f"`git {' '.join(args)}` failed in {repo}: {detail}")
-    return proc.stdout.strip()
-
-
-def _has(repo: Path, ref: str) -> bool:
-    try:
-        _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    except GitError:
-        return False
-    return True
-
-
 def materialize_bundle(
     bundle: Path = PACKAGED_BUNDLE, repo: Path | None = None
 ) -> tuple[Path, str]:
@@ -128,7 +103,7 @@ def materialize_bundle(
     that commit.
     """
     repo = repo if repo is not None else cache_repo()
-    heads = _git(bundle.parent, "bundle", "list-heads", str(bundle), "HEAD").split()
+    heads = git(bundle.parent, "bundle", "list-heads", str(bundle), "HEAD").split()
     if not heads:
         raise GitError(f"{bundle} has no HEAD", hint="reinstall scaffold from a wheel built by git")
     head = heads[0]
@@ -136,7 +111,7 @@ def materialize_bundle(
         repo.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".template-", dir=repo.parent))
         try:
-            _git(repo.parent, "clone", "--quiet", "--no-checkout", str(bundle), str(staging))
+            git(repo.parent, "clone", "--quiet", "--no-checkout", str(bundle), str(staging))
             try:
                 staging.rename(repo)
             except OSError:
@@ -145,18 +120,22 @@ def materialize_bundle(
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     tag = f"v{__version__}"
-    if not _has(repo, head):
+    if not has_commit(repo, head):
         # Branches go under refs/remotes: the work tree's checked-out branch cannot be fetched into.
-        _git(
+        git(
             repo, "fetch", "--quiet", "--force", str(bundle),
             "+refs/heads/*:refs/remotes/bundle/*", "+refs/tags/*:refs/tags/*",
         )  # fmt: skip
     # The tag only when it names this very build: a wheel built from a later commit that still
     # carries the old version number must not render that older release.
-    ref = tag if _has(repo, tag) and _git(repo, "rev-parse", f"{tag}^{{commit}}") == head else head
-    checked_out = _git(repo, "rev-parse", "HEAD^{commit}")
-    if find_config(repo) is None or checked_out != _git(repo, "rev-parse", f"{ref}^{{commit}}"):
-        _git(repo, "checkout", "--quiet", "--force", "--detach", ref)
+    ref = (
+        tag
+        if has_commit(repo, tag) and git(repo, "rev-parse", f"{tag}^{{commit}}") == head
+        else head
+    )
+    checked_out = git(repo, "rev-parse", "HEAD^{commit}")
+    if find_config(repo) is None or checked_out != git(repo, "rev-parse", f"{ref}^{{commit}}"):
+        git(repo, "checkout", "--quiet", "--force", "--detach", ref)
     return repo, ref
 
 
@@ -205,7 +184,7 @@ def resolve_template(template: str | None = None, vcs_ref: str | None = None) ->
     bundled = bundled_template()
     if bundled is not None:
         if vcs_ref is not None:
-            if not _has(bundled.local_path or cache_repo(), vcs_ref):
+            if not has_commit(bundled.local_path or cache_repo(), vcs_ref):
                 raise TemplateNotFound(
                     f"the packaged template has no ref {vcs_ref!r}",
                     hint="pass --vcs-ref a tag or commit of scaffold's repository",
@@ -275,3 +254,20 @@ def recorded_template(src: str, vcs_ref: str | None = None) -> TemplateSource:
             hint=f"updates need the template's history; {fix}",
         )
     return TemplateSource(str(path), vcs_ref, "explicit", path)
+
+
+def update_target(src: str, vcs_ref: str | None = None) -> TemplateSource:
+    """The template a project records as ``_src_path``, at the version to update it to.
+
+    ``vcs_ref`` None means the template's latest release tag (copier's default), except for
+    scaffold's own template, which is updated to the version this scaffold renders: an
+    installed scaffold's (its bundle, which holds the older versions' history too, is fetched
+    into the cache repository first), or its checkout's HEAD (work in progress included: the
+    latest tag may be older than what the project came from).
+    """
+    if PACKAGED_BUNDLE.is_file() and checkout_root() is None and is_cache_repo(src):
+        _, ours = materialize_bundle()
+        vcs_ref = vcs_ref if vcs_ref is not None else ours
+    elif vcs_ref is None and is_this_checkout(src):
+        vcs_ref = "HEAD"
+    return recorded_template(src, vcs_ref)

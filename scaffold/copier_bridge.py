@@ -1,0 +1,152 @@
+"""The one module that calls copier: its lazy import, its warnings, its errors, its answers file.
+
+copier is imported inside the functions, never at module level: the import takes ~0.6 s and
+``scaffold --help`` must stay fast. Every error copier raises leaves here as a
+:class:`~scaffold.errors.ScaffoldError` (:func:`translate`); ``KeyboardInterrupt`` passes
+through for the caller to word (what an interruption leaves behind differs per command).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from scaffold.errors import (
+    AnswersFileError,
+    InvalidAnswer,
+    RenderError,
+    ScaffoldError,
+    UntrustedTemplate,
+    one_line,
+)
+
+ANSWERS_FILE = ".copier-answers.yml"
+"""Where a generated project records its answers (``_answers_file`` in copier.yml)."""
+
+# How copier words the ValueErrors that mean "this answer is not acceptable".
+ANSWER_ERROR_PREFIXES = ("Validation error for question", "Invalid choice for")
+
+
+def translate(exc: Exception) -> ScaffoldError:
+    """The user-facing error for something ``copier.run_copy`` / ``run_update`` raised.
+
+    copier reports a failed validator or an unknown choice as a plain ValueError (and a few
+    template problems, e.g. an unknown ref, too); its own errors are ``CopierError``s.
+    """
+    from copier.errors import UnsafeTemplateError, UserMessageError
+
+    message = one_line(exc)
+    if isinstance(exc, UnsafeTemplateError):
+        return UntrustedTemplate(
+            "this update runs commands from the template (copier migrations), and the template"
+            " is not scaffold's own",
+            hint="pass --trust if you trust the template's source",
+        )
+    if isinstance(exc, UserMessageError):
+        return RenderError(message)
+    if isinstance(exc, ValueError):
+        if message.startswith(ANSWER_ERROR_PREFIXES):
+            return InvalidAnswer(message)
+        return RenderError(message)
+    return RenderError(f"copier failed: {message}")
+
+
+@contextmanager
+def _copier_errors() -> Iterator[None]:
+    """Silence the dirty-template warning and translate copier's errors."""
+    from copier.errors import CopierError, DirtyLocalWarning
+
+    try:
+        with warnings.catch_warnings():
+            # Rendering a checkout at HEAD includes uncommitted template work on purpose.
+            warnings.simplefilter("ignore", DirtyLocalWarning)
+            yield
+    except KeyboardInterrupt:
+        raise
+    except (CopierError, ValueError) as exc:
+        raise translate(exc) from exc
+
+
+def public(answers: Mapping[Any, Any]) -> dict[str, Any]:
+    """The answers without copier's private ``_src_path``, ``_commit``..."""
+    return {str(k): v for k, v in answers.items() if not str(k).startswith("_")}
+
+
+def read_answers(project: Path) -> dict[str, Any]:
+    """The project's recorded answers (``_src_path`` and ``_commit`` included)."""
+    path = project / ANSWERS_FILE
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise AnswersFileError(
+            f"{path} cannot be read as YAML", hint="restore it from git (`git checkout -- .`)"
+        ) from exc
+    if not isinstance(loaded, Mapping):
+        raise AnswersFileError(
+            f"{path} is not a mapping of answers", hint="restore it from git history"
+        )
+    return {str(key): value for key, value in loaded.items()}
+
+
+def copy(
+    src: str,
+    dst: Path,
+    data: Mapping[str, Any],
+    *,
+    vcs_ref: str | None,
+    defaults: bool,
+    pretend: bool,
+) -> dict[str, Any]:
+    """``copier copy`` (never overwriting, never running template tasks); the public answers,
+    as recorded in the answers file (or, with ``pretend``, as they would be)."""
+    import copier  # imported here: it takes ~0.6 s and `scaffold --help` must stay fast
+
+    with _copier_errors():
+        worker = copier.run_copy(
+            src,
+            dst,
+            data=dict(data),
+            vcs_ref=vcs_ref,
+            defaults=defaults,
+            pretend=pretend,
+            quiet=not pretend,
+            overwrite=False,
+            unsafe=False,
+        )
+    if pretend:
+        return public(worker.answers.combined)
+    return public(yaml.safe_load((dst / worker.answers_relpath).read_text(encoding="utf-8")) or {})
+
+
+def update(
+    project: Path,
+    data: Mapping[str, Any],
+    *,
+    vcs_ref: str | None,
+    defaults: bool,
+    conflict: Literal["inline", "rej"],
+    pretend: bool,
+    unsafe: bool,
+) -> str | None:
+    """``copier update`` in place (three-way merge); the template commit it updated to."""
+    import copier  # imported here: it takes ~0.6 s and `scaffold --help` must stay fast
+
+    with _copier_errors():
+        worker = copier.run_update(
+            project,
+            data=dict(data),
+            defaults=defaults,
+            overwrite=True,
+            conflict=conflict,
+            pretend=pretend,
+            vcs_ref=vcs_ref,
+            unsafe=unsafe,
+            quiet=True,
+        )
+    commit = worker.template.commit
+    return str(commit) if commit else None
