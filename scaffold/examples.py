@@ -26,10 +26,10 @@ from pathlib import Path
 
 from scaffold.copier_bridge import ANSWERS_FILE
 from scaffold.errors import ScaffoldError, TemplateNotFound
+from scaffold.questionnaire import frameworks
 from scaffold.render import new_project
 from scaffold.source import checkout_root
 
-FLAVORS = ("flask", "fastapi")
 ANSWERS = {"project_name": "Example"}
 REGENERATE_COMMAND = "python -m scaffold.examples"
 LEFT_OUT_FILES = (".env",)
@@ -47,9 +47,9 @@ def examples_dir() -> Path:
     return root / "examples"
 
 
-def render_example(flavor: str, dest: Path) -> Path:
-    """Render the example project of ``flavor`` into ``dest`` (which must not exist)."""
-    new_project(dest, framework=flavor, data=ANSWERS, defaults=True, git=False)
+def render_example(framework: str, dest: Path) -> Path:
+    """Render the example project of ``framework`` into ``dest`` (which must not exist)."""
+    new_project(dest, framework=framework, data=ANSWERS, defaults=True, git=False)
     for name in LEFT_OUT_FILES:
         (dest / name).unlink(missing_ok=True)
     answers = dest / ANSWERS_FILE
@@ -63,15 +63,16 @@ def render_example(flavor: str, dest: Path) -> Path:
 
 
 def regenerate(target: Path | None = None) -> list[Path]:
-    """Render every flavor's example afresh into ``target`` (default: ``examples/``)."""
+    """Render every framework's example afresh into ``target`` (default: ``examples/``)."""
     target = target if target is not None else examples_dir()
     target.mkdir(parents=True, exist_ok=True)
     written = []
-    for flavor in FLAVORS:
+    # One example per choice of copier.yml's `framework` question.
+    for framework in frameworks(examples_dir().parent / "copier.yml"):
         # Rendered beside the old copy, then swapped in: a failed render keeps the old one.
-        with tempfile.TemporaryDirectory(prefix=f".{flavor}.", dir=target) as staging:
-            fresh = render_example(flavor, Path(staging) / flavor)
-            dest = target / flavor
+        with tempfile.TemporaryDirectory(prefix=f".{framework}.", dir=target) as staging:
+            fresh = render_example(framework, Path(staging) / framework)
+            dest = target / framework
             shutil.rmtree(dest, ignore_errors=True)
             fresh.replace(dest)
         written.append(dest)

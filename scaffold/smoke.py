@@ -28,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from scaffold.errors import InvalidAnswer, MissingTool, ScaffoldError, one_line
 from scaffold.presets import Preset, select_presets, validate_presets
+from scaffold.toolenv import project_env
 
 POSTGRES_URL_VAR = "SCAFFOLD_SMOKE_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -35,15 +36,6 @@ REDIS_URL_VAR = "SCAFFOLD_SMOKE_REDIS_URL"
 TAIL_LINES = 40
 STEP_TIMEOUT = 1800.0
 RENDER, DATABASE, DROP_DATABASE = "render", "database", "drop database"
-# The generated projects' settings: a value from the caller's shell must not reach a variant
-# (a DATABASE_URL there would be migrated by a SQLite variant's `alembic upgrade head`).
-PROJECT_SETTINGS = (
-    "DATABASE_URL", "TEST_DATABASE_URL", "REDIS_URL", "SECRET_KEY", "CORS_ORIGINS",
-    "AUTH_RATE_LIMIT", "LOG_LEVEL", "ENVIRONMENT",
-)  # fmt: skip
-# Our own virtualenv must not leak into the projects' (uv would use or refuse it).
-FOREIGN_ENV = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH", "PYTHONHOME")
-
 Status = Literal["passed", "failed", "skipped"]
 # copier renders with the process's working directory changed (plumbum's local.cwd): one at a time.
 _RENDER_LOCK = threading.Lock()
@@ -191,14 +183,6 @@ def uv_binary() -> str:
         raise MissingTool(
             "`scaffold smoke` needs uv", hint="install it: python -m pip install uv"
         ) from exc
-
-
-def base_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment every variant's commands get (their own settings are added to it)."""
-    source = os.environ if environ is None else environ
-    env = {k: v for k, v in source.items() if k not in FOREIGN_ENV + PROJECT_SETTINGS}
-    env["UV_PYTHON_DOWNLOADS"] = "never"  # the Pythons on PATH, never a download
-    return env
 
 
 # --- PostgreSQL: a database per variant ------------------------------------------------------
@@ -403,7 +387,7 @@ def run_smoke(
     if workers < 1:
         raise InvalidAnswer(f"--jobs must be 1 or more, not {workers}", hint="e.g. --jobs 2")
 
-    env = base_env()
+    env = project_env()
     redis = redis_url if redis_url is not None else os.environ.get(REDIS_URL_VAR)
     postgres = postgres_url or os.environ.get(POSTGRES_URL_VAR) or DEFAULT_POSTGRES_URL
     progress = on_progress or (lambda _variant, _step, _result: None)

@@ -12,10 +12,29 @@ from typing import Any
 import pytest
 import yaml
 
+from scaffold.presets import list_presets
+from scaffold.questionnaire import frameworks, load_questions
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COPIER_YML = REPO_ROOT / "copier.yml"
+# Every framework the template renders: copier.yml's `framework` choices, read once.
+FRAMEWORKS = frameworks(COPIER_YML)
+
+PRESETS_DIR = REPO_ROOT / "examples" / "presets"
 
 Snapshot = dict[str, tuple[str, int, str]]
+
+
+def preset_answers() -> dict[str, dict[str, Any]]:
+    """The answer presets (examples/presets) by name: what the render tests and the
+    static-check tests render (test_presets checks they use every choice per framework)."""
+    return {preset.name: dict(preset.answers) for preset in list_presets(PRESETS_DIR)}
+
+
+def with_defaults(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """``answers`` completed with copier.yml's defaults (a derived default stays a Jinja string)."""
+    defaults = {question.name: question.default for question in load_questions(COPIER_YML)}
+    return {**defaults, **answers}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -81,18 +100,18 @@ class Rendered:
 
 
 def cached_renderer(
-    copie_session: Any, variants: Mapping[str, Mapping[str, Any]]
+    copie_session: Any, presets: Mapping[str, Mapping[str, Any]]
 ) -> Callable[[str], Rendered]:
-    """Render a named variant with pytest-copie once per session; later calls reuse it."""
+    """Render a named preset with pytest-copie once per session; later calls reuse it."""
     cache: dict[str, Rendered] = {}
 
-    def _render(variant: str) -> Rendered:
-        if variant not in cache:
-            result = copie_session.copy(extra_answers=dict(variants[variant]))
-            assert result.exception is None, f"{variant}: {result.exception!r}"
+    def _render(preset: str) -> Rendered:
+        if preset not in cache:
+            result = copie_session.copy(extra_answers=dict(presets[preset]))
+            assert result.exception is None, f"{preset}: {result.exception!r}"
             assert result.exit_code == 0
             assert result.project_dir is not None
-            cache[variant] = Rendered(Path(result.project_dir), dict(result.answers))
-        return cache[variant]
+            cache[preset] = Rendered(Path(result.project_dir), dict(result.answers))
+        return cache[preset]
 
     return _render

@@ -1,8 +1,10 @@
-"""Running external tools (uv, the generated projects' own commands) from the tests."""
+"""What several test modules share: running the CLI and external tools (uv, git, the
+generated projects' own commands), and comparing trees."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import socket
@@ -10,22 +12,59 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from typer.testing import CliRunner, Result
 from uv import find_uv_bin
 
+from scaffold.cli import app
+from scaffold.toolenv import project_env
+
 UV = find_uv_bin()
+# A commit identity for the tests' own git repositories, whatever the machine's git config.
+IDENTITY = ("-c", "user.name=Test", "-c", "user.email=test@example.com")
+runner = CliRunner()
+
+Contents = dict[str, str]
+
+
+def invoke(*args: str) -> Result:
+    """Run ``scaffold ARGS`` in-process."""
+    return runner.invoke(app, list(args))
+
+
+def assert_one_error_line(result: Result, code: int, fragment: str) -> None:
+    """The run failed with ``code`` and said so in one ``error:`` line holding ``fragment``."""
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert fragment in lines[0], lines[0]
+    assert "Traceback" not in result.output
+
+
+def git(repo: Path, *args: str) -> str:
+    """``git ARGS`` in ``repo`` with the tests' identity; its stdout (fails the test on error)."""
+    proc = subprocess.run(
+        ["git", *IDENTITY, *args], cwd=repo, capture_output=True, text=True, check=True
+    )
+    return proc.stdout.strip()
+
+
+def contents(root: Path) -> Contents:
+    """Every file outside .git (ignored ones such as .env too) with a hash of its bytes."""
+    result: Contents = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [name for name in dirnames if name != ".git"]
+        for name in filenames:
+            path = Path(dirpath) / name
+            result[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return result
 
 
 def tool_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for uv and generated projects: this PATH (CI puts the pyenv
-    interpreters on it), no interpreter downloads, and no virtualenv of ours leaking in."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH"}
-    }
-    env["UV_PYTHON_DOWNLOADS"] = "never"
-    env.update(extra or {})
-    return env
+    """The environment for uv and generated projects (scaffold's own, :func:`project_env`):
+    this PATH (CI puts the pyenv interpreters on it), no interpreter downloads, nothing of our
+    virtualenv and no project setting of the caller's shell."""
+    return project_env(extra)
 
 
 def run(

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner, Result
 
 from scaffold import __version__, gitrepo
 from scaffold.cli import app
@@ -23,12 +22,7 @@ from scaffold.errors import (
     TemplateNotFound,
 )
 from tests.conftest import REPO_ROOT, copier_questions, snapshot
-
-runner = CliRunner()
-
-
-def invoke(*args: str) -> Result:
-    return runner.invoke(app, list(args))
+from tests.helpers import assert_one_error_line, invoke, runner
 
 
 def git_out(repo: Path, *args: str) -> str:
@@ -221,15 +215,6 @@ BAD_INPUTS: list[tuple[str, list[str], Setup, int, str]] = [
 ]
 
 
-def assert_refused(result: Result, code: int, fragment: str) -> None:
-    assert result.exit_code == code, (result.exit_code, result.output)
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert fragment in lines[0], lines[0]
-    assert lines[0].startswith("error: ")
-
-
 @pytest.mark.parametrize(
     ("args", "setup", "code", "fragment"),
     [pytest.param(*case[1:], id=case[0]) for case in BAD_INPUTS],
@@ -240,7 +225,7 @@ def test_bad_input_is_refused_and_nothing_changes(
     setup(workdir)
     before = snapshot(workdir)
     result = invoke(*args)
-    assert_refused(result, code, fragment)
+    assert_one_error_line(result, code, fragment)
     assert snapshot(workdir) == before
 
 
@@ -254,7 +239,7 @@ def test_dest_parent_not_writable(workdir: Path) -> None:
     try:
         before = snapshot(workdir)
         result = invoke("new", "locked/acme", "--defaults")
-        assert_refused(result, 3, "is not writable")
+        assert_one_error_line(result, 3, "is not writable")
         assert snapshot(workdir) == before
     finally:
         locked.chmod(0o755)
@@ -280,7 +265,7 @@ def test_ctrl_c_during_render_leaves_nothing(
     monkeypatch.setattr(copier, "run_copy", _fake_run_copy_then(KeyboardInterrupt()))
     before = snapshot(workdir)
     result = invoke("new", "acme", "--defaults")
-    assert_refused(result, Interrupted.exit_code, "interrupted")
+    assert_one_error_line(result, Interrupted.exit_code, "interrupted")
     assert snapshot(workdir) == before
 
 
@@ -306,7 +291,7 @@ def test_git_failure_leaves_nothing(workdir: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(gitrepo, "init_and_commit", broken)
     before = snapshot(workdir)
     result = invoke("new", "acme", "--defaults")
-    assert_refused(result, GitError.exit_code, "git is broken here")
+    assert_one_error_line(result, GitError.exit_code, "git is broken here")
     assert snapshot(workdir) == before
 
 

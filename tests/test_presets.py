@@ -16,7 +16,7 @@ from scaffold.errors import InvalidAnswer, ScaffoldError, UnknownPreset
 from scaffold.presets import list_presets, load_preset, presets_dir, select_presets
 from scaffold.questionnaire import check_answers, load_data_file, load_questions
 from scaffold.render import new_project
-from tests.conftest import COPIER_YML, REPO_ROOT
+from tests.conftest import COPIER_YML, FRAMEWORKS, REPO_ROOT
 
 PRESETS_DIR = REPO_ROOT / "examples" / "presets"
 PRESETS = sorted(PRESETS_DIR.glob("*.yml"))
@@ -53,19 +53,19 @@ def effective_answers() -> list[dict[str, Any]]:
 
 def test_there_are_presets_for_both_frameworks() -> None:
     frameworks = {yaml.safe_load(path.read_text())["framework"] for path in PRESETS}
-    assert frameworks == {"flask", "fastapi"}
+    assert frameworks == set(FRAMEWORKS)
 
 
 def test_the_coverage_check_reads_every_choice_question() -> None:
     # Guards the check below against reading copier.yml wrongly (and so covering nothing).
     values = choice_values()
-    assert values["framework"] == ["fastapi", "flask"]
+    assert values["framework"] == list(FRAMEWORKS)
     assert values["python_version"] == ["3.11", "3.12", "3.13"]
     assert values["admin"] == [True, False]
     assert set(values) >= {"database", "background_tasks", "docker", "ci", "license"}
 
 
-@pytest.mark.parametrize("framework", ["fastapi", "flask"])
+@pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_presets_cover_every_value_of_every_choice_for_each_framework(framework: str) -> None:
     answers = [a for a in effective_answers() if a["framework"] == framework]
     missing = {

@@ -2,7 +2,7 @@
 
 The expectations are one table (``RULES``): a path (a glob may be used) that must exist
 *if and only if* a condition on the answers holds, plus text it must / must not contain.
-Rules for files the flavor trees do not ship yet are listed in ``PENDING``; they are skipped
+Rules for files the framework trees do not ship yet are listed in ``PENDING``; they are skipped
 (visibly) and ``test_pending_rules_are_still_pending`` fails as soon as such a file appears,
 so that the entry is switched on instead of silently staying off.
 """
@@ -19,56 +19,18 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import COPIER_YML, Rendered, cached_renderer, copier_questions
+from tests.conftest import (
+    FRAMEWORKS,
+    Rendered,
+    cached_renderer,
+    copier_questions,
+    preset_answers,
+)
 
 Answers = Mapping[str, Any]
-FRAMEWORKS = ("fastapi", "flask")
-
-# --- the variants ------------------------------------------------------------------------
-# Together they use every value of every choice question at least once per framework.
-
-BASE_VARIANTS: dict[str, dict[str, Any]] = {
-    "defaults": {},
-    "pg-celery-gitlab-apache": {
-        "project_name": "Acme Inventory",
-        "python_version": "3.11",
-        "database": "postgresql",
-        "admin": False,
-        "background_tasks": "celery",
-        "docker": False,
-        "ci": "gitlab",
-        "license": "Apache-2.0",
-        "author_name": "Ada Lovelace",
-        "author_email": "ada@example.org",
-    },
-    "py313-noci-bsd": {
-        "python_version": "3.13",
-        "database": "sqlite",
-        "admin": True,
-        "background_tasks": "none",
-        "docker": True,
-        "ci": "none",
-        "license": "BSD-3-Clause",
-    },
-    "pg-github-proprietary": {
-        "project_name": "Widget Store",
-        "project_slug": "widgets",
-        "package_name": "widget_store",
-        "python_version": "3.12",
-        "database": "postgresql",
-        "admin": False,
-        "background_tasks": "celery",
-        "docker": True,
-        "kubernetes": True,
-        "ci": "github",
-        "license": "Proprietary",
-    },
-}
-VARIANTS: dict[str, dict[str, Any]] = {
-    f"{framework}-{name}": {"framework": framework, **answers}
-    for framework in FRAMEWORKS
-    for name, answers in BASE_VARIANTS.items()
-}
+# The answer presets of examples/presets; test_presets checks they use every value of every
+# choice question at least once per framework.
+PRESETS = preset_answers()
 
 
 # --- the table of expected files ---------------------------------------------------------
@@ -115,7 +77,7 @@ PKG = "src/{package_name}"
 TASKS_REGISTRATION = {"fastapi": "    tasks.router,\n]", "flask": ", tasks)"}
 
 RULES: list[Rule] = [
-    # always, both flavors
+    # always, both frameworks
     Rule(".copier-answers.yml"),
     Rule(".env", contains=lambda a: ["SECRET_KEY="]),
     Rule(".env.example", contains=lambda a: ["DATABASE_URL=", "SECRET_KEY="]),
@@ -162,7 +124,7 @@ RULES: list[Rule] = [
         ),
     ),
     Rule(f"{PKG}/deps.py", exists_if=when("framework", "fastapi")),
-    # WS /api/v1/ws/items: the shared fan-out (events.py) and each flavor's glue (api/ws.py).
+    # WS /api/v1/ws/items: the shared fan-out (events.py) and each framework's glue (api/ws.py).
     Rule(
         f"{PKG}/events.py", contains=lambda a: [f'"{a["package_name"]}:db{{database}}:item-events"']
     ),
@@ -242,35 +204,35 @@ RULES: list[Rule] = [
     ),
 ]
 
-# (framework, rule path) pairs whose file that flavor does not ship yet. Remove an entry
+# (framework, rule path) pairs whose file that framework does not ship yet. Remove an entry
 # when the file lands (test_pending_rules_are_still_pending tells you when).
 PENDING: set[tuple[str, str]] = set()
 
 
-# --- rendering (once per variant per session) ---------------------------------------------
+# --- rendering (once per preset per session) ---------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def render(copie_session: Any) -> Callable[[str], Rendered]:
-    return cached_renderer(copie_session, VARIANTS)
+    return cached_renderer(copie_session, PRESETS)
 
 
 def rule_params() -> list[Any]:
     params = []
-    for variant, answers in VARIANTS.items():
+    for preset, answers in PRESETS.items():
         for rule in RULES:
             marks = []
             if (answers["framework"], rule.path) in PENDING:
                 marks.append(
                     pytest.mark.skip(reason=f"pending: {rule.path} not in the template yet")
                 )
-            params.append(pytest.param(variant, rule, id=f"{variant}:{rule.path}", marks=marks))
+            params.append(pytest.param(preset, rule, id=f"{preset}:{rule.path}", marks=marks))
     return params
 
 
-@pytest.mark.parametrize(("variant", "rule"), rule_params())
-def test_expected_files(render: Callable[[str], Rendered], variant: str, rule: Rule) -> None:
-    rendered = render(variant)
+@pytest.mark.parametrize(("preset", "rule"), rule_params())
+def test_expected_files(render: Callable[[str], Rendered], preset: str, rule: Rule) -> None:
+    rendered = render(preset)
     answers = rendered.answers
     found = rule.matches(rendered.project, answers)
     if not rule.exists_if(answers):
@@ -287,38 +249,13 @@ def test_expected_files(render: Callable[[str], Rendered], variant: str, rule: R
 def test_pending_rules_are_still_pending(render: Callable[[str], Rendered]) -> None:
     """A pending file that now exists must be switched on in the table."""
     appeared = []
-    for variant, answers in VARIANTS.items():
-        rendered = render(variant)
+    for preset, answers in PRESETS.items():
+        rendered = render(preset)
         for rule in RULES:
             key = (answers["framework"], rule.path)
             if key in PENDING and rule.matches(rendered.project, rendered.answers):
                 appeared.append(key)
     assert not appeared, f"these files exist now; remove them from PENDING: {sorted(set(appeared))}"
-
-
-def test_variants_cover_every_choice() -> None:
-    """Each value of each choice / bool question is rendered at least once per framework."""
-    config = yaml.safe_load(COPIER_YML.read_text())
-    defaults = {key: spec.get("default") for key, spec in config.items() if not key.startswith("_")}
-    for framework in FRAMEWORKS:
-        used = [
-            {**defaults, **answers}
-            for answers in VARIANTS.values()
-            if answers["framework"] == framework
-        ]
-        for key, spec in config.items():
-            if key.startswith("_") or key == "framework":
-                continue
-            if spec.get("type") == "bool":
-                values: list[Any] = [True, False]
-            elif isinstance(spec.get("choices"), dict):
-                values = list(spec["choices"].values())
-            elif isinstance(spec.get("choices"), list):
-                values = list(spec["choices"])
-            else:
-                continue
-            missing = [v for v in values if v not in [u[key] for u in used]]
-            assert not missing, f"{framework}: no variant renders {key}={missing}"
 
 
 JINJA_LEFT = re.compile(r"(?<!\$)\{\{|\{%")  # GitHub Actions' `${{ ... }}` is not Jinja
@@ -327,9 +264,9 @@ JINJA_LEFT = re.compile(r"(?<!\$)\{\{|\{%")  # GitHub Actions' `${{ ... }}` is n
 APP_TEMPLATES = ("src/*/admin/templates/*.html", "src/*/templates/*.html")
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_no_jinja_left(render: Callable[[str], Rendered], variant: str) -> None:
-    project = render(variant).project
+@pytest.mark.parametrize("preset", PRESETS)
+def test_no_jinja_left(render: Callable[[str], Rendered], preset: str) -> None:
+    project = render(preset).project
     offenders = []
     for path in project.rglob("*"):
         if not path.is_file() or ".git" in path.parts:
@@ -347,16 +284,16 @@ def test_no_jinja_left(render: Callable[[str], Rendered], variant: str) -> None:
     assert not offenders, "\n".join(offenders)
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("preset", PRESETS)
 def test_answers_file_records_answers_and_no_secret(
-    render: Callable[[str], Rendered], variant: str
+    render: Callable[[str], Rendered], preset: str
 ) -> None:
-    rendered = render(variant)
+    rendered = render(preset)
     recorded = yaml.safe_load((rendered.project / ".copier-answers.yml").read_text())
     # copier records no answer for a question its `when` skipped (kubernetes without docker)
-    skipped = {"kubernetes"} if not VARIANTS[variant].get("kubernetes") else set()
+    skipped = {"kubernetes"} if not PRESETS[preset].get("kubernetes") else set()
     assert set(copier_questions()) - skipped <= set(recorded)
-    for key, value in VARIANTS[variant].items():
+    for key, value in PRESETS[preset].items():
         assert recorded[key] == value, key
     assert "_src_path" in recorded
     secret = env_value(rendered.project / ".env", "SECRET_KEY")

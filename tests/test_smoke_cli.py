@@ -14,16 +14,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from scaffold import smoke
-from scaffold.cli import app
 from scaffold.errors import UnknownPreset
 from scaffold.presets import list_presets
 from scaffold.smoke import STEPS, CommandResult, Step, run_smoke
+from tests import helpers
 from tests.conftest import snapshot
+from tests.helpers import assert_one_error_line
 
-runner = CliRunner()
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/postgres"
 TINY_STEPS = (
@@ -80,22 +80,13 @@ def fake(monkeypatch: pytest.MonkeyPatch, workdir: Path) -> FakeRunner:
 
 
 def invoke(*args: str) -> Result:
-    return runner.invoke(app, ["smoke", *args])
+    return helpers.invoke("smoke", *args)
 
 
 def rows(output: str) -> list[tuple[str, str, str]]:
     """(variant, step, result) of each table row."""
     found = re.findall(r"[│|] (\S+) +[│|] ([a-z ]+?) +[│|] (passed|failed|skipped) ", output)
     return [(variant, step, status) for variant, step, status in found]
-
-
-def assert_one_error_line(result: Result, code: int, fragment: str) -> None:
-    assert result.exit_code == code, (result.exit_code, result.output)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert fragment in lines[0], lines[0]
-    assert "Traceback" not in result.output
 
 
 # --- the CLI -----------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from scaffold.errors import UntrustedTemplate
 from scaffold.render import new_project
 from scaffold.update import update_project
 from tests.conftest import REPO_ROOT
-from tests.test_update import assert_one_error_line, contents, git, invoke
+from tests.helpers import assert_one_error_line, contents, git, invoke
 
 SECRET_LINE = re.compile(r"^POSTGRES_PASSWORD=[0-9a-f]{64}$", re.MULTILINE)
 
@@ -132,7 +132,7 @@ def test_migrations_of_another_template_need_trust_and_nothing_changes(
 
     with pytest.raises(UntrustedTemplate, match="--trust"):
         update_project(project)
-    result = invoke(str(project))
+    result = invoke("update", str(project))
 
     assert_one_error_line(result, UntrustedTemplate.exit_code, "pass --trust")
     assert contents(project) == before
@@ -145,7 +145,7 @@ def test_scaffolds_own_template_is_trusted_without_the_flag(
     project, _ = pg_project
     monkeypatch.setattr(source, "checkout_root", lambda: template_repo)
 
-    result = invoke(str(project))
+    result = invoke("update", str(project))
 
     assert result.exit_code == 0, result.output
     assert SECRET_LINE.search((project / ".env").read_text(encoding="utf-8"))

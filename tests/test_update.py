@@ -8,7 +8,6 @@ themselves cost a copier run.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -17,10 +16,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from scaffold import gitrepo, source
-from scaffold.cli import app
 from scaffold.errors import (
     AnswersFileError,
     DirtyProject,
@@ -31,53 +29,32 @@ from scaffold.errors import (
 )
 from scaffold.render import new_project
 from scaffold.update import UpdateResult, _target_questions, update_project
+from tests import helpers
 from tests.conftest import REPO_ROOT
-from tests.helpers import UV, explain, run, tool_env
+from tests.helpers import (
+    IDENTITY,
+    UV,
+    assert_one_error_line,
+    contents,
+    explain,
+    git,
+    run,
+    tool_env,
+)
 
-runner = CliRunner()
-
-IDENTITY = ("-c", "user.name=Test", "-c", "user.email=test@example.com")
 DESCRIPTION = "Acme: a Flask web service"
 TEMPLATE_DESCRIPTION = f"{DESCRIPTION} (now with updates)"
 LOCAL_NOTE = "Local note by the team."
 OUR_DESCRIPTION = "Acme: the inventory service of the warehouse team"
 
-Contents = dict[str, str]
 # The machine's PostgreSQL (trust auth); the generated tests create and drop their database.
 POSTGRES_SERVER = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 
 
-def git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(
-        ["git", *IDENTITY, *args], cwd=repo, capture_output=True, text=True, check=True
-    )
-    return proc.stdout.strip()
-
-
-def contents(root: Path) -> Contents:
-    """Every file outside .git (ignored ones such as .env too) with a hash of its bytes."""
-    result: Contents = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [name for name in dirnames if name != ".git"]
-        for name in filenames:
-            path = Path(dirpath) / name
-            result[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return result
-
-
 def invoke(*args: str) -> Result:
-    return runner.invoke(app, ["update", *args])
-
-
-def assert_one_error_line(result: Result, code: int, fragment: str) -> None:
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert fragment in lines[0], lines[0]
-    assert "Traceback" not in result.output
+    return helpers.invoke("update", *args)
 
 
 @pytest.fixture(scope="module")

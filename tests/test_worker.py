@@ -1,4 +1,4 @@
-"""A task queued through the API is run by a real Celery worker (both flavors).
+"""A task queued through the API is run by a real Celery worker (both frameworks).
 
 Renders a project with ``background_tasks=celery``, installs it, migrates a SQLite file
 database, then starts ``celery -A <package>.tasks worker`` and the production server
@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from scaffold.render import new_project
+from tests.conftest import FRAMEWORKS
 from tests.helpers import UV, explain, free_port, run, stop_process, tool_env
 
 pytestmark = pytest.mark.smoke
@@ -32,10 +33,9 @@ PASSWORD = "Owner-pass-0001"  # noqa: S105 (a test user's password)
 PRICES = (9.5, 0.25, 10.0)
 STARTUP_TIMEOUT = 60.0
 TASK_TIMEOUT = 90.0
+
+
 # Variables of the caller that would change what the project's commands do.
-FOREIGN_SETTINGS = ("DATABASE_URL", "SECRET_KEY", "ENVIRONMENT", "REDIS_URL", "AUTH_RATE_LIMIT")
-
-
 @contextlib.contextmanager
 def background(cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> Iterator[None]:
     """Run ``cmd`` in its own process group for the duration of the block, then end it."""
@@ -70,7 +70,7 @@ def checked(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
     assert proc.returncode == 0, explain(cmd, proc)
 
 
-@pytest.mark.parametrize("framework", ["fastapi", "flask"])
+@pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_a_summary_queued_through_the_api_is_computed_by_a_real_worker(
     tmp_path: Path, framework: str
 ) -> None:
@@ -78,12 +78,13 @@ def test_a_summary_queued_through_the_api_is_computed_by_a_real_worker(
     project = new_project(
         tmp_path / SLUG, framework=framework, data=answers, defaults=True, git=False
     ).dest
-    env = {name: value for name, value in tool_env().items() if name not in FOREIGN_SETTINGS}
-    env.update(
-        ENVIRONMENT="production",
-        SECRET_KEY=secrets.token_hex(32),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}",
-        REDIS_URL=REDIS_URL,
+    env = tool_env(
+        {
+            "ENVIRONMENT": "production",
+            "SECRET_KEY": secrets.token_hex(32),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+            "REDIS_URL": REDIS_URL,
+        }
     )
     checked([UV, "sync"], project, env)
     checked([UV, "run", "alembic", "upgrade", "head"], project, env)

@@ -1,8 +1,8 @@
-"""Render, install and serve each flavor of the template for the API contract suite.
+"""Render, install and serve each framework of the template for the API contract suite.
 
 Every test in this package runs, over real HTTP, against the *production* server of a
-project rendered from the same answers once per flavor (``flask`` and ``fastapi``). The
-assertions never branch on the flavor: both must serve the identical API
+project rendered from the same answers once per framework (``flask`` and ``fastapi``). The
+assertions never branch on the framework: both must serve the identical API
 (/work/shared/API-CONTRACT.md).
 
 Login attempts are rate limited per client address (AUTH_RATE_LIMIT). Both servers
@@ -18,7 +18,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import itertools
-import os
 import random
 import secrets
 import shutil
@@ -38,13 +37,16 @@ import pytest
 import redis
 import uv
 
+from scaffold.questionnaire import frameworks
+from scaffold.toolenv import project_env
 from tests.helpers import free_port, stop_process
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FLAVORS = ["flask", "fastapi"]
+# Every framework the template renders (copier.yml's `framework` choices).
+FRAMEWORKS = frameworks(REPO_ROOT / "copier.yml")
 PROJECT_SLUG = "contract-check"
 PACKAGE_NAME = PROJECT_SLUG.replace("-", "_")
-# The same answers for both flavors; only `framework` differs.
+# The same answers for both frameworks; only `framework` differs.
 ANSWERS: dict[str, Any] = {
     "project_name": "Contract Check",
     "database": "sqlite",
@@ -60,9 +62,9 @@ COMMAND_TIMEOUT = 180.0
 STARTUP_TIMEOUT = 60.0
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 (a URL, not a password)
 
-# Fuzzed requests per flavor, filled in by test_fuzz.py, printed in the terminal summary.
+# Fuzzed requests per framework, filled in by test_fuzz.py, printed in the terminal summary.
 FUZZ_REQUESTS: collections.Counter[str] = collections.Counter()
-# WebSocket events received and checked by test_websocket.py, per flavor.
+# WebSocket events received and checked by test_websocket.py, per framework.
 EVENTS_RECEIVED: collections.Counter[str] = collections.Counter()
 # Passed assert statements of test_contract.py, counted only with
 # `-o enable_assertion_pass_hook=true`
@@ -76,20 +78,20 @@ def pytest_assertion_pass(item: pytest.Item, lineno: int, orig: str, expl: str) 
     if item.path.name != "test_contract.py":
         return
     callspec = getattr(item, "callspec", None)
-    flavor = callspec.params.get("project", "?") if callspec is not None else "?"
-    PASSED_ASSERTS[str(flavor)] += 1
+    framework = callspec.params.get("project", "?") if callspec is not None else "?"
+    PASSED_ASSERTS[str(framework)] += 1
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if PASSED_ASSERTS:
-        counts = ", ".join(f"{flavor}: {n}" for flavor, n in sorted(PASSED_ASSERTS.items()))
-        terminalreporter.write_line(f"contract suite: passed assertions per flavor: {counts}")
+        counts = ", ".join(f"{framework}: {n}" for framework, n in sorted(PASSED_ASSERTS.items()))
+        terminalreporter.write_line(f"contract suite: passed assertions per framework: {counts}")
     if EVENTS_RECEIVED:
-        counts = ", ".join(f"{flavor}: {n}" for flavor, n in sorted(EVENTS_RECEIVED.items()))
-        terminalreporter.write_line(f"contract WebSocket events received per flavor: {counts}")
+        counts = ", ".join(f"{framework}: {n}" for framework, n in sorted(EVENTS_RECEIVED.items()))
+        terminalreporter.write_line(f"contract WebSocket events received per framework: {counts}")
     if FUZZ_REQUESTS:
-        counts = ", ".join(f"{flavor}: {n}" for flavor, n in sorted(FUZZ_REQUESTS.items()))
-        terminalreporter.write_line(f"contract fuzzing: HTTP requests sent per flavor: {counts}")
+        counts = ", ".join(f"{framework}: {n}" for framework, n in sorted(FUZZ_REQUESTS.items()))
+        terminalreporter.write_line(f"contract fuzzing: HTTP requests sent per framework: {counts}")
 
 
 # --- users -----------------------------------------------------------------------------
@@ -142,30 +144,14 @@ DOOMED = Credentials("doomed@example.com", USER.password)
 
 
 def base_env() -> dict[str, str]:
-    """The environment every command of the generated project runs in."""
-    env = dict(os.environ)
-    # The project has its own .venv; nothing of the caller's environment may leak in.
-    for name in (
-        "VIRTUAL_ENV",
-        "UV_PROJECT_ENVIRONMENT",
-        "PYTHONPATH",
-        "PYTHONHOME",
-        "DATABASE_URL",
-        "SECRET_KEY",
-        "ENVIRONMENT",
-        "REDIS_URL",
-        "AUTH_RATE_LIMIT",
-        "CORS_ORIGINS",
-    ):
-        env.pop(name, None)
-    env["UV_PYTHON_DOWNLOADS"] = "never"
-    env["NO_COLOR"] = "1"
-    return env
+    """The environment every command of the generated project runs in: scaffold's own
+    (nothing of the caller's virtualenv or project settings), without colours."""
+    return project_env({"NO_COLOR": "1"})
 
 
 @dataclass
 class Project:
-    flavor: str
+    framework: str
     path: Path
     uv_bin: str
 
@@ -185,7 +171,7 @@ class Project:
         )
         if proc.returncode != 0:
             pytest.fail(
-                f"[{self.flavor}] `{' '.join(cmd)}` exited with {proc.returncode}\n"
+                f"[{self.framework}] `{' '.join(cmd)}` exited with {proc.returncode}\n"
                 f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}",
                 pytrace=False,
             )
@@ -246,8 +232,8 @@ class Server:
     _clients: list[httpx.Client] = field(default_factory=list)
 
     @property
-    def flavor(self) -> str:
-        return self.project.flavor
+    def framework(self) -> str:
+        return self.project.framework
 
     @property
     def project_dir(self) -> Path:
@@ -297,7 +283,7 @@ class Server:
         if who.email not in self._tokens:
             response = self.login(who.email, who.password)
             assert response.status_code == 200, (
-                f"[{self.flavor}] login as {who.email} failed: {response.status_code} "
+                f"[{self.framework}] login as {who.email} failed: {response.status_code} "
                 f"{response.text}"
             )
             self._tokens[who.email] = response.json()["access_token"]
@@ -396,7 +382,7 @@ def start_server(
     while True:
         if process.poll() is not None:
             pytest.fail(
-                f"[{project.flavor}] the server exited with {process.returncode} before "
+                f"[{project.framework}] the server exited with {process.returncode} before "
                 f"GET /health answered.\n--- server output ---\n{server.output()}",
                 pytrace=False,
             )
@@ -411,7 +397,8 @@ def start_server(
         if time.monotonic() > deadline:
             stop_process(process)
             pytest.fail(
-                f"[{project.flavor}] GET /health did not answer 200 within {STARTUP_TIMEOUT:.0f}s "
+                f"[{project.framework}] GET /health did not answer 200 within"
+                f" {STARTUP_TIMEOUT:.0f}s "
                 f"(last: {last_error}).\n--- server output ---\n{server.output()}",
                 pytrace=False,
             )
@@ -421,26 +408,26 @@ def start_server(
 # --- fixtures --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session", params=FLAVORS, ids=FLAVORS)
+@pytest.fixture(scope="session", params=FRAMEWORKS, ids=FRAMEWORKS)
 def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Project:
     """The template rendered (copier's Python API, the checkout at HEAD) and installed."""
-    flavor: str = request.param
-    return render_project(flavor, tmp_path_factory.mktemp(f"contract-{flavor}"))
+    framework: str = request.param
+    return render_project(framework, tmp_path_factory.mktemp(f"contract-{framework}"))
 
 
-def render_project(flavor: str, root: Path, **answers: Any) -> Project:
+def render_project(framework: str, root: Path, **answers: Any) -> Project:
     """Render the checkout at HEAD into ``root`` with ANSWERS (and ``answers`` over them),
     then install it."""
     dst = root / PROJECT_SLUG
     copier.run_copy(
         str(REPO_ROOT),
         str(dst),
-        data={"framework": flavor, **ANSWERS, **answers},
+        data={"framework": framework, **ANSWERS, **answers},
         defaults=True,
         vcs_ref="HEAD",
         quiet=True,
     )
-    project = Project(flavor=flavor, path=dst, uv_bin=uv.find_uv_bin())
+    project = Project(framework=framework, path=dst, uv_bin=uv.find_uv_bin())
     project.run("sync", timeout=INSTALL_TIMEOUT)
     return project
 
@@ -566,7 +553,7 @@ def event_server(project: Project, database: Path) -> Iterator[EventServer]:
             if time.monotonic() > deadline:
                 server.stop()
                 pytest.fail(
-                    f"[{project.flavor}] not all {EVENT_WORKERS} workers subscribed to"
+                    f"[{project.framework}] not all {EVENT_WORKERS} workers subscribed to"
                     f" {channel} within {STARTUP_TIMEOUT:.0f}s",
                     pytrace=False,
                 )

@@ -1,7 +1,7 @@
-"""The API contract (/work/shared/API-CONTRACT.md), over real HTTP, against both flavors.
+"""The API contract (/work/shared/API-CONTRACT.md), over real HTTP, against both frameworks.
 
-Every test runs once per flavor (the ``server`` fixture is parametrized); no assertion
-depends on the flavor. The WebSocket row is a later issue and not tested here.
+Every test runs once per framework (the ``server`` fixture is parametrized); no assertion
+depends on the framework. The WebSocket row is a later issue and not tested here.
 """
 
 from __future__ import annotations
@@ -25,20 +25,29 @@ from websockets.sync.client import connect as ws_connect
 from tests.contract.conftest import (
     RATE_LIMIT_ATTEMPTS,
     TOKEN_URL,
-    Credentials,
     EventServer,
     Server,
+)
+from tests.contract.helpers import (
+    ITEM_KEYS,
+    ITEMS,
+    FormParser,
+    admin_login,
+    assert_item,
+    assert_status,
+    create_item,
+    describe,
+    json_body,
+    media_type,
 )
 
 pytestmark = pytest.mark.contract
 
-ITEMS = "/api/v1/items"
 ME = "/api/v1/users/me"
 MAX_BODY = 1024 * 1024
 MAX_ID = 2**63 - 1
 UNKNOWN_ID = 987654321
 USER_KEYS = {"id", "email", "is_active", "is_superuser"}
-ITEM_KEYS = {"id", "name", "description", "price", "owner_id", "created_at", "updated_at"}
 PAGE_KEYS = {"items", "total", "limit", "offset"}
 NOT_AUTHENTICATED = "Not authenticated"
 BAD_CREDENTIALS = "Could not validate credentials"
@@ -49,29 +58,6 @@ TOO_MANY_LOGINS = "Too many login attempts; try again later"
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def describe(response: httpx.Response) -> str:
-    """The request and what came back, for assertion messages."""
-    request = response.request
-    return (
-        f"{request.method} {request.url} -> {response.status_code} "
-        f"{response.headers.get('content-type')!r} {response.text[:600]!r}"
-    )
-
-
-def media_type(response: httpx.Response) -> str:
-    value: str = response.headers.get("content-type", "")
-    return value.split(";")[0].strip().lower()
-
-
-def json_body(response: httpx.Response) -> Any:
-    assert media_type(response) == "application/json", describe(response)
-    return response.json()
-
-
-def assert_status(response: httpx.Response, status: int) -> None:
-    assert response.status_code == status, describe(response)
 
 
 def assert_error(response: httpx.Response, status: int, detail: str) -> None:
@@ -117,43 +103,11 @@ def assert_never_server_error(response: httpx.Response) -> None:
         assert "detail" in body, describe(response)
 
 
-def assert_timestamp(value: object) -> datetime:
-    assert isinstance(value, str), value
-    parsed = datetime.fromisoformat(value)
-    assert parsed.utcoffset() == timedelta(0), value
-    assert value.endswith("+00:00"), value
-    return parsed
-
-
 def assert_user(body: object, expected: dict[str, Any]) -> None:
     assert isinstance(body, dict), body
     assert set(body) == USER_KEYS, body
     assert body == expected
     assert not any("password" in key or "hash" in key for key in body), body
-
-
-def assert_item(body: object) -> dict[str, Any]:
-    """An Item response: exactly the seven fields, with their types."""
-    assert isinstance(body, dict), body
-    assert set(body) == ITEM_KEYS, body
-    assert isinstance(body["id"], int), body
-    assert not isinstance(body["id"], bool), body
-    assert isinstance(body["name"], str), body
-    assert body["description"] is None or isinstance(body["description"], str), body
-    assert isinstance(body["price"], int | float), body
-    assert not isinstance(body["price"], bool), body
-    assert isinstance(body["owner_id"], int), body
-    created = assert_timestamp(body["created_at"])
-    updated = assert_timestamp(body["updated_at"])
-    assert updated >= created, body
-    return body
-
-
-def create_item(server: Server, who: Credentials, **fields: Any) -> dict[str, Any]:
-    payload = {"name": "widget", "price": 9.5, **fields}
-    response = server.client().post(ITEMS, json=payload, headers=server.auth(who))
-    assert_status(response, 201)
-    return assert_item(response.json())
 
 
 def all_items(client: httpx.Client) -> tuple[list[dict[str, Any]], int]:
@@ -890,7 +844,7 @@ HOSTILE: list[tuple[str, str, dict[str, Any]]] = [
 def test_hostile_input_never_5xx(
     server: Server, method: str, path: str, kwargs: dict[str, Any]
 ) -> None:
-    kwargs = dict(kwargs)  # the parameter is shared by both flavors' runs
+    kwargs = dict(kwargs)  # the parameter is shared by both frameworks' runs
     headers = {**server.auth(server.user), **kwargs.pop("headers", {})}
     response = server.client(fresh_address=True).request(method, path, headers=headers, **kwargs)
     assert_never_server_error(response)
@@ -1048,63 +1002,9 @@ def test_docs_page_and_local_assets(server: Server, client: httpx.Client) -> Non
 # --- admin --------------------------------------------------------------------------------
 
 
-class _FormParser(HTMLParser):
-    """The first <form> with a password field: its action and inputs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict[str, Any]] = []
-        self._current: dict[str, Any] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self._current = {"action": values.get("action", ""), "inputs": []}
-            self.forms.append(self._current)
-        elif tag == "input" and self._current is not None:
-            self._current["inputs"].append(values)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._current = None
-
-
-def admin_login(
-    server: Server, who: Credentials, *, with_csrf: bool = True
-) -> tuple[httpx.Client, httpx.Response]:
-    """Log in through the admin login form with a cookie-keeping client."""
-    client = server.client(behind_tls_proxy=True)
-    page = client.get("/admin/login", follow_redirects=True)
-    assert_status(page, 200)
-    parser = _FormParser()
-    parser.feed(page.text)
-    forms = [f for f in parser.forms if any(i.get("type") == "password" for i in f["inputs"])]
-    assert forms, f"no login form: {describe(page)}"
-    form = forms[0]
-    data: dict[str, str] = {}
-    hidden = [i for i in form["inputs"] if i.get("type") == "hidden" and i.get("name")]
-    csrf = [i for i in hidden if "csrf" in i["name"].lower()]
-    assert csrf, f"the login form has no CSRF token: {describe(page)}"
-    for field in hidden:
-        if with_csrf or field not in csrf:
-            data[field["name"]] = field.get("value", "")
-    password_fields = [i["name"] for i in form["inputs"] if i.get("type") == "password"]
-    login_fields = [
-        i["name"]
-        for i in form["inputs"]
-        if i.get("type", "text") in ("email", "text") and i.get("name")
-    ]
-    assert login_fields, f"no e-mail field on the login form: {describe(page)}"
-    data[login_fields[0]] = who.email
-    data[password_fields[0]] = who.password
-    action = urljoin(str(page.url), form["action"] or str(page.url))
-    response = client.post(action, data=data, follow_redirects=True)
-    return client, response
-
-
 def admin_logout(client: httpx.Client, page: httpx.Response) -> httpx.Response:
     """Submit the logout form of an admin page (a POST with its hidden CSRF field)."""
-    parser = _FormParser()
+    parser = FormParser()
     parser.feed(page.text)
     forms = [f for f in parser.forms if urlsplit(f["action"]).path.rstrip("/") == "/admin/logout"]
     assert forms, f"no logout form on the admin page: {describe(page)}"

@@ -1,4 +1,4 @@
-"""Schema-driven fuzzing (schemathesis) of both flavors against their own /openapi.json.
+"""Schema-driven fuzzing (schemathesis) of both frameworks against their own /openapi.json.
 
 Every operation the running server documents is fuzzed with positive (schema-conforming)
 and negative (schema-violating) data, once anonymously and once with the normal user's
@@ -6,7 +6,7 @@ bearer token (the login operation only anonymously: a token means nothing there)
 fuzzed server has its own database and a login limit it never reaches
 (conftest.fuzz_server), so the contract server's data and rate limit are untouched.
 
-Checks, the same for both flavors:
+Checks, the same for both frameworks:
 - not_a_server_error: no input, however malformed, produces a 5xx (the contract's rule);
 - status_code_conformance: every status code an operation answers with is documented
   for it, so a client generated from either spec knows every answer it can get;
@@ -73,7 +73,7 @@ def fuzz_operation(
     @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
     def run(case: schemathesis.Case[Any]) -> None:
         response = case.call(base_url=server.base_url, headers=headers, timeout=30)
-        FUZZ_REQUESTS[server.flavor] += 1
+        FUZZ_REQUESTS[server.framework] += 1
         checks = [*CHECKS, negative_data_rejection] if mode.is_negative else CHECKS
         case.validate_response(response, checks=checks, headers=headers)
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.contract.conftest import (
-    FLAVORS,
+    FRAMEWORKS,
     FUZZ_RATE_LIMIT,
     PROJECT_SLUG,
     SUPERUSER,
@@ -90,12 +90,12 @@ def postgres() -> Iterator[PrivatePostgres]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="module", params=FLAVORS, ids=FLAVORS)
+@pytest.fixture(scope="module", params=FRAMEWORKS, ids=FRAMEWORKS)
 def pg_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Project:
     """The template rendered with PostgreSQL, installed."""
-    flavor: str = request.param
-    root = tmp_path_factory.mktemp(f"outage-{flavor}")
-    return render_project(flavor, root, database="postgresql")
+    framework: str = request.param
+    root = tmp_path_factory.mktemp(f"outage-{framework}")
+    return render_project(framework, root, database="postgresql")
 
 
 def first_answer(get: Callable[[], httpx.Response]) -> tuple[httpx.Response | None, float]:
@@ -110,7 +110,7 @@ def first_answer(get: Callable[[], httpx.Response]) -> tuple[httpx.Response | No
 def test_a_database_outage_is_503_within_5_s_and_service_resumes_by_itself(
     pg_project: Project, postgres: PrivatePostgres
 ) -> None:
-    database = f"outage_{pg_project.flavor}"
+    database = f"outage_{pg_project.framework}"
     subprocess.run(
         ["runuser", "-u", "postgres", "--", str(postgres.bin_dir / "createdb"), "-h",
          "127.0.0.1", "-p", str(postgres.port), database],
@@ -157,10 +157,10 @@ def test_a_database_outage_is_503_within_5_s_and_service_resumes_by_itself(
         for name, call in needs_database.items():
             response, seconds = first_answer(call)
             timeline.append(f"{name} {seconds:.2f} s")
-            assert response is not None, f"[{server.flavor}] {name}: no answer"
-            assert response.status_code == 503, f"[{server.flavor}] {name}: {response.text}"
+            assert response is not None, f"[{server.framework}] {name}: no answer"
+            assert response.status_code == 503, f"[{server.framework}] {name}: {response.text}"
             assert "detail" in response.json() or "status" in response.json()
-            assert seconds < UNAVAILABLE_WITHIN, f"[{server.flavor}] {name}: {seconds:.1f} s"
+            assert seconds < UNAVAILABLE_WITHIN, f"[{server.framework}] {name}: {seconds:.1f} s"
         live = client.get("/health/live")
         assert live.status_code == 200, live.text
 
@@ -177,7 +177,7 @@ def test_a_database_outage_is_503_within_5_s_and_service_resumes_by_itself(
         after = client.post("/api/v1/items", json={"name": "after", "price": 1}, headers=auth)
         assert after.status_code == 201, after.text
         print(
-            f"[{server.flavor}] outage: "
+            f"[{server.framework}] outage: "
             + ", ".join(timeline)
             + f"; back {recovered:.2f} s after the database"
         )

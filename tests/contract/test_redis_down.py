@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.contract.conftest import FUZZ_RATE_LIMIT, Project, Server, start_server
-from tests.contract.test_contract import admin_login
+from tests.contract.helpers import admin_login
 from tests.helpers import free_port
 
 pytestmark = pytest.mark.contract
@@ -57,12 +57,13 @@ def test_plain_http_keeps_answering_and_what_needs_redis_is_a_503(
         started = time.monotonic()
         response = call()
         timings[name] = time.monotonic() - started
-        assert response.status_code == expected, f"[{server.flavor}] {name}: {response.text}"
-        assert timings[name] < WITHIN, f"[{server.flavor}] {name}: {timings[name]:.1f} s"
+        assert response.status_code == expected, f"[{server.framework}] {name}: {response.text}"
+        assert timings[name] < WITHIN, f"[{server.framework}] {name}: {timings[name]:.1f} s"
     ready = client.get("/health/ready").json()
     assert ready == {"status": "error", "database": "ok", "redis": "error"}
     print(
-        f"[{server.flavor}] Redis down: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())
+        f"[{server.framework}] Redis down: "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())
     )
 
 
@@ -72,5 +73,5 @@ def test_the_admin_login_is_a_503_too(redisless_server: Server) -> None:
     _, response = admin_login(redisless_server, redisless_server.superuser)
     took = time.monotonic() - started
 
-    assert response.status_code == 503, f"[{redisless_server.flavor}] {response.text[:300]}"
-    assert took < WITHIN, f"[{redisless_server.flavor}] admin login: {took:.1f} s"
+    assert response.status_code == 503, f"[{redisless_server.framework}] {response.text[:300]}"
+    assert took < WITHIN, f"[{redisless_server.framework}] admin login: {took:.1f} s"

@@ -58,13 +58,13 @@ def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(
         signalled.set()
         poster.join(GRACE_SECONDS)
 
-        assert "error" not in outcome, f"[{server.flavor}] {outcome.get('error')!r}"
+        assert "error" not in outcome, f"[{server.framework}] {outcome.get('error')!r}"
         response = outcome["response"]
         assert isinstance(response, httpx.Response)
-        assert response.status_code == 201, f"[{server.flavor}] {response.text}"
+        assert response.status_code == 201, f"[{server.framework}] {response.text}"
         assert response.json()["name"] == "sent across a shutdown"
         code = server.process.wait(GRACE_SECONDS)
-        assert code == 0, f"[{server.flavor}] exit {code}\n{server.output()[-3000:]}"
+        assert code == 0, f"[{server.framework}] exit {code}\n{server.output()[-3000:]}"
         assert time.monotonic() - started < GRACE_SECONDS
     finally:
         server.stop()

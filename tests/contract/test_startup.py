@@ -1,5 +1,5 @@
 """Secrets fail closed (API-CONTRACT.md, "Hardening"): without a usable SECRET_KEY neither
-`<slug> serve` nor a plain gunicorn / uvicorn start serves anything; both flavors alike."""
+`<slug> serve` nor a plain gunicorn / uvicorn start serves anything; both frameworks alike."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def _start(
 
 def _plain_server(project: Project) -> list[str]:
     """The server started as its own documentation would start it, without our CLI."""
-    if project.flavor == "flask":
+    if project.framework == "flask":
         return [
             "gunicorn",
             "--bind",

@@ -1,9 +1,9 @@
-"""WS /api/v1/ws/items (API-CONTRACT.md) against both flavors' production servers.
+"""WS /api/v1/ws/items (API-CONTRACT.md) against both frameworks' production servers.
 
 Each server runs two worker processes that share item events through Redis (REDIS_URL).
 Clients are connected until both worker processes hold some of them (read from /proc:
 which process owns each accepted connection), so an event written through one worker must
-reach the clients of the other through Redis. The assertions never branch on the flavor.
+reach the clients of the other through Redis. The assertions never branch on the framework.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from tests.contract.conftest import (
     EventServer,
     Server,
 )
-from tests.contract.test_contract import assert_item, assert_status, create_item
+from tests.contract.helpers import assert_item, assert_status, create_item
 
 pytestmark = pytest.mark.contract
 
@@ -67,7 +67,7 @@ def open_client(stack: contextlib.ExitStack, server: Server, query: str = "") ->
 def next_event(server: Server, client: ClientConnection) -> Any:
     message = client.recv(timeout=RECEIVE_TIMEOUT)
     assert isinstance(message, str), message
-    EVENTS_RECEIVED[server.flavor] += 1
+    EVENTS_RECEIVED[server.framework] += 1
     return json.loads(message)
 
 
@@ -147,7 +147,7 @@ def clients(event_server: EventServer) -> Iterator[list[ClientConnection]]:
             if len(opened) >= MIN_CLIENTS and spread == EVENT_WORKERS:
                 break
             assert len(opened) < MAX_CLIENTS, (
-                f"[{server.flavor}] {len(opened)} connections, held by {dict(holders)}: "
+                f"[{server.framework}] {len(opened)} connections, held by {dict(holders)}: "
                 f"not {MIN_CLIENTS_PER_WORKER} on each of {EVENT_WORKERS} worker processes"
             )
         yield opened

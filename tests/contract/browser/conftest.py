@@ -1,8 +1,8 @@
-"""Headless Chromium against each flavor's production server, with a screenshot per step.
+"""Headless Chromium against each framework's production server, with a screenshot per step.
 
 The projects, their databases and the servers come from the contract suite's fixtures and
 helpers (tests/contract/conftest.py; this package lives inside it, so the two suites share one
-rendered and installed project per flavor): the same answers, the same users, the same
+rendered and installed project per framework): the same answers, the same users, the same
 ``<slug> serve`` in production mode.
 
 The browser is Debian's ``chromium`` driven by Playwright for Python. Playwright's own browser
@@ -12,7 +12,7 @@ installs it).
 
 Every step of a test is wrapped in ``steps.step(name)``, which saves a screenshot named
 ``NN-<name>-passed.png`` or ``NN-<name>-failed.png`` under
-``<screenshot root>/<flavor>/<test>/``; a test that fails outside a step gets ``failed.png``.
+``<screenshot root>/<framework>/<test>/``; a test that fails outside a step gets ``failed.png``.
 The root is ``$SCAFFOLD_SCREENSHOTS`` or ``test-artifacts/screenshots/`` (which ignores itself
 in git, like .ci-venv/). The terminal summary lists what this run saved.
 """
@@ -165,7 +165,7 @@ def page(chromium: Browser, browser_server: Server, offsite_requests: list[str])
 
 @pytest.fixture
 def steps(request: pytest.FixtureRequest, page: Page, browser_server: Server) -> Iterator[Steps]:
-    directory = screenshot_root() / browser_server.flavor / request.node.originalname
+    directory = screenshot_root() / browser_server.framework / request.node.originalname
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     steps = Steps(page, directory)

@@ -1,6 +1,6 @@
-"""What a person sees in a real browser, in both flavors: the docs page and the admin.
+"""What a person sees in a real browser, in both frameworks: the docs page and the admin.
 
-Every test runs once per flavor (the ``project`` fixture is parametrized). The two admins are
+Every test runs once per framework (the ``project`` fixture is parametrized). The two admins are
 different libraries (Flask-Admin, Starlette-Admin), so the few things that differ in their
 pages (URLs, the owner picker, the save button) sit in ``ADMIN_PAGES``; what the tests check
 is the same for both.
@@ -126,7 +126,7 @@ def test_anonymous_admin_visitor_lands_on_the_login_page(page: Page, steps: Step
 def test_superuser_creates_an_item_through_the_admin_form(
     page: Page, steps: Steps, browser_server: Server
 ) -> None:
-    admin = ADMIN_PAGES[browser_server.flavor]
+    admin = ADMIN_PAGES[browser_server.framework]
     superuser = browser_server.superuser
     name = f"Browser item {secrets.token_hex(4)}"
 
@@ -176,7 +176,7 @@ def test_superuser_creates_an_item_through_the_admin_form(
 def test_normal_user_is_refused_by_the_admin(
     page: Page, steps: Steps, browser_server: Server
 ) -> None:
-    admin = ADMIN_PAGES[browser_server.flavor]
+    admin = ADMIN_PAGES[browser_server.framework]
 
     with steps.step("log in as normal user"):
         log_in(page, browser_server.user)

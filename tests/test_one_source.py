@@ -1,0 +1,137 @@
+"""Each fact has one source: these tests fail when a second copy of one appears."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import COPIER_YML, FRAMEWORKS, PRESETS_DIR, REPO_ROOT, preset_answers
+
+PACKAGE = REPO_ROOT / "scaffold"
+TESTS = REPO_ROOT / "tests"
+
+
+def _imported_modules(path: Path) -> Iterator[str]:
+    """Every module ``path`` imports (``from x import y`` yields ``x`` and ``x.y``)."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+def test_only_the_copier_bridge_imports_copier() -> None:
+    importers = sorted(
+        path.name
+        for path in PACKAGE.glob("*.py")
+        if any(name.split(".")[0] == "copier" for name in _imported_modules(path))
+    )
+    assert importers == ["copier_bridge.py"]
+
+
+def test_the_answers_file_name_is_the_one_copier_yml_sets() -> None:
+    from scaffold.copier_bridge import ANSWERS_FILE
+
+    config = yaml.safe_load(COPIER_YML.read_text(encoding="utf-8"))
+    assert config["_answers_file"] == ANSWERS_FILE
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    offenders = []
+    for path in sorted(TESTS.rglob("*.py")):
+        for name in _imported_modules(path):
+            if name.startswith("tests.") and name.split(".")[-1].startswith("test_"):
+                offenders.append(f"{path.relative_to(REPO_ROOT)} imports {name}")
+    assert offenders == [], "shared test code belongs in tests/helpers.py or a conftest.py"
+
+
+def _python_files() -> list[Path]:
+    return sorted([*PACKAGE.glob("*.py"), *TESTS.rglob("*.py")])
+
+
+def _literal_collections(path: Path) -> Iterator[tuple[int, set[object]]]:
+    """(line, values) of every tuple, list and set literal of constants in ``path``."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Tuple | ast.List | ast.Set) and len(node.elts) > 1:
+            yield node.lineno, {elt.value for elt in node.elts if isinstance(elt, ast.Constant)}
+
+
+def test_the_scrubbed_environment_is_listed_once() -> None:
+    """Only scaffold/toolenv.py lists variables to scrub (two or more of them together)."""
+    from scaffold.toolenv import SCRUBBED_ENV
+
+    lists = [
+        f"{path.relative_to(REPO_ROOT)}:{line}"
+        for path in _python_files()
+        for line, values in _literal_collections(path)
+        if len(values & set(SCRUBBED_ENV)) > 1
+    ]
+    assert {place.split(":")[0] for place in lists} == {"scaffold/toolenv.py"}, lists
+
+
+def test_smoke_and_the_tests_run_projects_in_the_one_scrubbed_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scaffold.toolenv import SCRUBBED_ENV
+    from tests.contract.conftest import base_env
+    from tests.helpers import tool_env
+
+    for name in SCRUBBED_ENV:
+        monkeypatch.setenv(name, "from the caller's shell")
+    for env in (tool_env(), base_env()):
+        assert not set(SCRUBBED_ENV) & set(env)
+        assert env["UV_PYTHON_DOWNLOADS"] == "never"
+    assert "scaffold.toolenv.project_env" in set(_imported_modules(PACKAGE / "smoke.py"))
+
+
+def test_every_setting_of_the_generated_projects_is_scrubbed() -> None:
+    from scaffold.toolenv import PROJECT_SETTINGS
+
+    for example in FRAMEWORKS:
+        env_example = REPO_ROOT / "examples" / example / ".env.example"
+        keys = {
+            line.partition("=")[0].strip()
+            for line in env_example.read_text(encoding="utf-8").splitlines()
+            if "=" in line and not line.lstrip().startswith("#")
+        }
+        assert keys, env_example
+        assert keys <= set(PROJECT_SETTINGS), (
+            f"{env_example}: {sorted(keys - set(PROJECT_SETTINGS))}"
+        )
+
+
+def test_the_framework_list_is_copier_ymls_framework_choices() -> None:
+    config = yaml.safe_load(COPIER_YML.read_text(encoding="utf-8"))
+    assert tuple(config["framework"]["choices"].values()) == FRAMEWORKS
+
+
+def test_no_code_spells_out_the_framework_list() -> None:
+    """Every list of the frameworks is read from copier.yml (``FRAMEWORKS``)."""
+    spelled = [
+        f"{path.relative_to(REPO_ROOT)}:{line}"
+        for path in _python_files()
+        for line, values in _literal_collections(path)
+        if values == set(FRAMEWORKS)
+    ]
+    assert spelled == []
+
+
+def test_the_render_and_static_check_variants_are_the_presets() -> None:
+    from scaffold.presets import list_presets
+
+    assert set(preset_answers()) == {preset.name for preset in list_presets(PRESETS_DIR)}
+    for module in ("test_render.py", "test_static_checks.py"):
+        tree = ast.parse((TESTS / module).read_text(encoding="utf-8"))
+        (value,) = [
+            node.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and [getattr(target, "id", None) for target in node.targets] == ["PRESETS"]
+        ]
+        assert isinstance(value, ast.Call), module
+        assert getattr(value.func, "id", None) == "preset_answers", module
