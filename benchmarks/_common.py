@@ -12,7 +12,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from scaffold.questionnaire import frameworks
+
 REPO = Path(__file__).resolve().parents[1]
+# Every framework the template renders: copier.yml's `framework` choices.
+FRAMEWORKS = frameworks(REPO / "copier.yml")
 VENV_BIN = Path(sys.executable).parent
 # uv must not download interpreters; the projects target the Pythons on PATH.
 ENV = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}

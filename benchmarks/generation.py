@@ -16,9 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from _common import REPO, header, load_average, ratio, summary, timed, tool
-
-FLAVORS = ("fastapi", "flask")
+from _common import FRAMEWORKS, REPO, header, load_average, ratio, summary, timed, tool
 
 
 def commands(flavor: str, dest: Path) -> dict[str, list[str]]:
@@ -56,7 +54,7 @@ def main() -> None:
     header("Generation: scaffold new vs copier copy")
     work = Path(tempfile.mkdtemp(prefix="scaffold-bench-gen-"))
     try:
-        for flavor in FLAVORS:
+        for flavor in FRAMEWORKS:
             times: dict[str, list[float]] = {}
             for rep in range(args.reps):
                 dest = work / "demo"  # same folder name: same derived defaults for both tools

@@ -38,9 +38,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from _common import ENV, REPO, header, load_average, summary, timed, tool
+from _common import ENV, FRAMEWORKS, REPO, header, load_average, summary, timed, tool
 
-FLAVORS = ("fastapi", "flask")
 SLUG = "demo"  # the rendered projects' name: their package and their CLI are called `demo`
 # Per flavor: the reference the target is checked against, then any shown for information.
 REFERENCES = {
@@ -103,7 +102,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="scaffold-bench-startup-"))
     try:
         cmds: dict[tuple[str, str], list[str]] = {}
-        for flavor in FLAVORS:
+        for flavor in FRAMEWORKS:
             project = work / flavor / SLUG
             render(flavor, project, args.vcs_ref)
             cmds |= {(flavor, name): cmd for name, cmd in commands(flavor, project).items()}
@@ -120,7 +119,7 @@ def main() -> None:
                 elapsed, used = timed_cpu(cmds[key])
                 wall[key].append(elapsed)
                 cpu[key].append(used)
-        for flavor in FLAVORS:
+        for flavor in FRAMEWORKS:
             app = (flavor, "app")
             print(f"\n## {flavor}")
             print(line(f"import {SLUG}.app", wall[app], cpu[app]))

@@ -34,7 +34,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import ENV, header, load_average, summary, timed, tool
+from _common import ENV, FRAMEWORKS, header, load_average, summary, timed, tool
 
 HERE = Path(__file__).resolve().parent
 BASELINES = HERE / "baselines"
@@ -211,9 +211,7 @@ def bench_database(database: str, work: Path, args: argparse.Namespace) -> None:
         driver, sync_driver = f"sqlite+aiosqlite:///{db_file}", f"sqlite:///{db_file}"
     servers: list[Server] = []
     try:
-        projects = {
-            f: render(f, database, work / f"bench_{f}_{database}") for f in ("fastapi", "flask")
-        }
+        projects = {f: render(f, database, work / f"bench_{f}_{database}") for f in FRAMEWORKS}
         app_env = {
             **ENV,
             "DATABASE_URL": plain,

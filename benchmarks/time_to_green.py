@@ -24,9 +24,8 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from _common import ENV, header, load_average, summary, timed, tool
+from _common import ENV, FRAMEWORKS, header, load_average, summary, timed, tool
 
-FLAVORS = ("fastapi", "flask")
 PHASES = ("scaffold new", "uv sync", "uv run pytest")
 TARGET_SECONDS = 8.0
 COOKIECUTTER_FLASK_SECONDS = 7.7  # issue 12's side-by-side run: 0.4 + 2.2 + 4.8 s, 30 tests
@@ -60,13 +59,13 @@ def main() -> None:
     print(f"PYTHONDONTWRITEBYTECODE for the generated projects: {shown}")
     work = Path(tempfile.mkdtemp(prefix="scaffold-bench-green-"))
     try:
-        for flavor in FLAVORS:  # warm uv's cache: the timed runs download nothing
+        for flavor in FRAMEWORKS:  # warm uv's cache: the timed runs download nothing
             run_once(flavor, work / "warm", env)
             shutil.rmtree(work / "warm")
-        times: dict[str, dict[str, list[float]]] = {f: {p: [] for p in PHASES} for f in FLAVORS}
-        totals: dict[str, list[float]] = {f: [] for f in FLAVORS}
+        times: dict[str, dict[str, list[float]]] = {f: {p: [] for p in PHASES} for f in FRAMEWORKS}
+        totals: dict[str, list[float]] = {f: [] for f in FRAMEWORKS}
         for rep in range(args.reps):
-            order = FLAVORS if rep % 2 == 0 else FLAVORS[::-1]
+            order = FRAMEWORKS if rep % 2 == 0 else FRAMEWORKS[::-1]
             for flavor in order:
                 dest = work / "demo"
                 result = run_once(flavor, dest, env)
@@ -74,7 +73,7 @@ def main() -> None:
                 for phase, value in result.items():
                     times[flavor][phase].append(value)
                 totals[flavor].append(sum(result.values()))
-        for flavor in FLAVORS:
+        for flavor in FRAMEWORKS:
             print(f"\n## {flavor}")
             for phase in PHASES:
                 print(f"{phase:14} {summary(times[flavor][phase])}")

@@ -13,6 +13,7 @@ from tests.conftest import COPIER_YML, FRAMEWORKS, PRESETS_DIR, REPO_ROOT, prese
 
 PACKAGE = REPO_ROOT / "scaffold"
 TESTS = REPO_ROOT / "tests"
+BENCHMARKS = REPO_ROOT / "benchmarks"
 
 
 def _imported_modules(path: Path) -> Iterator[str]:
@@ -51,7 +52,7 @@ def test_no_test_module_imports_another_test_module() -> None:
 
 
 def _python_files() -> list[Path]:
-    return sorted([*PACKAGE.glob("*.py"), *TESTS.rglob("*.py")])
+    return sorted([*PACKAGE.glob("*.py"), *TESTS.rglob("*.py"), *BENCHMARKS.glob("*.py")])
 
 
 def _literal_collections(path: Path) -> Iterator[tuple[int, set[object]]]:
