@@ -30,13 +30,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import copier
 import httpx
 import jwt
 import pytest
 import redis
 import uv
 
+from scaffold import copier_bridge
 from scaffold.questionnaire import frameworks
 from scaffold.toolenv import project_env
 from tests.helpers import free_port, stop_process
@@ -410,7 +410,7 @@ def start_server(
 
 @pytest.fixture(scope="session", params=FRAMEWORKS, ids=FRAMEWORKS)
 def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """The template rendered (copier's Python API, the checkout at HEAD) and installed."""
+    """The template rendered (with scaffold's copier_bridge, the checkout at HEAD) and installed."""
     framework: str = request.param
     return render_project(framework, tmp_path_factory.mktemp(f"contract-{framework}"))
 
@@ -419,13 +419,13 @@ def render_project(framework: str, root: Path, **answers: Any) -> Project:
     """Render the checkout at HEAD into ``root`` with ANSWERS (and ``answers`` over them),
     then install it."""
     dst = root / PROJECT_SLUG
-    copier.run_copy(
+    copier_bridge.copy(
         str(REPO_ROOT),
-        str(dst),
-        data={"framework": framework, **ANSWERS, **answers},
-        defaults=True,
+        dst,
+        {"framework": framework, **ANSWERS, **answers},
         vcs_ref="HEAD",
-        quiet=True,
+        defaults=True,
+        pretend=False,
     )
     project = Project(framework=framework, path=dst, uv_bin=uv.find_uv_bin())
     project.run("sync", timeout=INSTALL_TIMEOUT)
