@@ -13,13 +13,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from scaffold.questionnaire import frameworks
+from scaffold.toolenv import project_env
 
 REPO = Path(__file__).resolve().parents[1]
 # Every framework the template renders: copier.yml's `framework` choices.
 FRAMEWORKS = frameworks(REPO / "copier.yml")
 VENV_BIN = Path(sys.executable).parent
 # uv must not download interpreters; the projects target the Pythons on PATH.
-ENV = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
+# scaffold's one environment for generated projects (no virtualenv of ours, no project setting
+# of the caller's shell, no interpreter downloads), with this interpreter's tools first on PATH.
+ENV = project_env({"PATH": f"{VENV_BIN}:{os.environ['PATH']}"})
 
 
 def tool(name: str) -> str:

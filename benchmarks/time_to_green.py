@@ -52,7 +52,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     header("Time to green: scaffold new -> uv sync -> uv run pytest (uv cache warm)")
-    env = {k: v for k, v in ENV.items() if k not in {"VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE"}}
+    env = {k: v for k, v in ENV.items() if k != "PYTHONDONTWRITEBYTECODE"}
     if args.dont_write_bytecode:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     shown = env.get("PYTHONDONTWRITEBYTECODE", "unset")
