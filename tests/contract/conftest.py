@@ -11,6 +11,10 @@ every login a test makes goes out from its own source address (127.0.0.N): no te
 another's budget, whatever the order the tests run in. The rate-limit test itself gets a
 fresh server (fresh counters), and the fuzzer gets its own server and database with a
 limit it never reaches.
+
+The servers run on SQLite; the tests marked ``every_database`` (the item rows, the inputs
+PostgreSQL would choke on, the fuzzing) on PostgreSQL too (CONTRACT_POSTGRES_URL, default the
+local server): each PostgreSQL run creates its own databases and drops them after.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from __future__ import annotations
 import collections
 import contextlib
 import itertools
+import os
 import random
 import secrets
 import shutil
 import sqlite3
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,9 +38,11 @@ from typing import Any
 
 import httpx
 import jwt
+import psycopg
 import pytest
 import redis
 import uv
+from psycopg import sql
 
 from scaffold import copier_bridge
 from scaffold.questionnaire import frameworks
@@ -46,10 +54,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 FRAMEWORKS = frameworks(REPO_ROOT / "copier.yml")
 PROJECT_SLUG = "contract-check"
 PACKAGE_NAME = PROJECT_SLUG.replace("-", "_")
-# The same answers for both frameworks; only `framework` differs.
+# The same answers for both frameworks; only `framework` differs. PostgreSQL's projects have
+# the drivers of both databases (SQLite's for their tests): one install serves both.
 ANSWERS: dict[str, Any] = {
     "project_name": "Contract Check",
-    "database": "sqlite",
+    "database": "postgresql",
     "admin": True,
     "docker": False,
     "ci": "none",
@@ -92,6 +101,89 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if FUZZ_REQUESTS:
         counts = ", ".join(f"{framework}: {n}" for framework, n in sorted(FUZZ_REQUESTS.items()))
         terminalreporter.write_line(f"contract fuzzing: HTTP requests sent per framework: {counts}")
+
+
+# --- databases -------------------------------------------------------------------------
+
+DATABASES = ["sqlite", "postgresql"]
+POSTGRES_SERVER = os.environ.get("CONTRACT_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+EVERY_DATABASE = "every_database"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{EVERY_DATABASE}: a contract test that runs on SQLite and on PostgreSQL"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test on a server runs on SQLite; those marked every_database on PostgreSQL too."""
+    if "database_kind" in metafunc.fixturenames:
+        kinds = DATABASES if metafunc.definition.get_closest_marker(EVERY_DATABASE) else ["sqlite"]
+        metafunc.parametrize("database_kind", kinds, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def database_kind(request: pytest.FixtureRequest) -> str:
+    kind: str = request.param
+    return kind
+
+
+@dataclass(frozen=True)
+class Database:
+    """A database a server uses: a SQLite file, or a PostgreSQL database of this run's own."""
+
+    kind: str
+    url: str  # the DATABASE_URL the project gets
+    path: Path | None = None  # SQLite's file
+
+    @classmethod
+    def create(cls, kind: str, directory: Path, name: str) -> Database:
+        if kind == "sqlite":
+            path = directory / f"{name}.db"
+            return cls(kind, f"sqlite:///{path}", path)
+        database = f"contract_{uuid.uuid4().hex[:12]}_{name}"
+        with _postgres("postgres") as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        return cls(kind, f"{POSTGRES_SERVER}/{database}")
+
+    @property
+    def name(self) -> str:
+        return self.url.rsplit("/", 1)[1]
+
+    def copy(self, name: str) -> Database:
+        """A copy with its own name (the servers each get one of the prepared database)."""
+        if self.path is not None:
+            path = shutil.copyfile(self.path, self.path.with_name(f"{name}.db"))
+            return Database(self.kind, f"sqlite:///{path}", path)
+        database = f"{self.name}_{name}"
+        statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}")
+        with _postgres("postgres") as conn:
+            conn.execute(statement.format(sql.Identifier(database), sql.Identifier(self.name)))
+        return Database(self.kind, f"{POSTGRES_SERVER}/{database}")
+
+    def drop(self) -> None:
+        if self.path is None:
+            statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            with _postgres("postgres") as conn:
+                conn.execute(statement.format(sql.Identifier(self.name)))
+
+    def execute(self, statement: str, *params: object) -> tuple[Any, ...] | None:
+        """Run one statement (``?`` placeholders) behind the server's back; its first row."""
+        if self.path is not None:
+            with contextlib.closing(sqlite3.connect(self.path)) as conn, conn:
+                row: tuple[Any, ...] | None = conn.execute(statement, params).fetchone()
+                return row
+        with _postgres(self.name) as server:
+            cursor = server.execute(statement.replace("?", "%s"), params)
+            return cursor.fetchone() if cursor.description else None
+
+
+def _postgres(database: str) -> psycopg.Connection[Any]:
+    try:
+        return psycopg.connect(f"{POSTGRES_SERVER}/{database}", autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"no PostgreSQL at {POSTGRES_SERVER} for the contract tests: {exc}")
 
 
 # --- users -----------------------------------------------------------------------------
@@ -177,18 +269,18 @@ class Project:
             )
         return proc
 
-    def database_env(self, database: Path, **extra: str) -> dict[str, str]:
+    def database_env(self, database: Database, **extra: str) -> dict[str, str]:
         env = base_env()
-        env["DATABASE_URL"] = f"sqlite:///{database}"
+        env["DATABASE_URL"] = database.url
         env.update(extra)
         return env
 
-    def prepare_database(self, database: Path) -> None:
-        """Migrate a fresh SQLite database and create the test users.
+    def prepare_database(self, database: Database) -> None:
+        """Migrate a fresh database and create the test users, with the project's own code.
 
         The superuser and the normal user come from the management CLI; the other three
-        (stranger, inactive, doomed) are copies of the normal user's row with their own
-        e-mail (same password hash), which saves three slow CLI runs.
+        (stranger, inactive, doomed) are made by the project's models with the normal
+        user's password hash, in one run (three CLI runs would hash three times).
         """
         env = self.database_env(database)
         self.run("run", "alembic", "upgrade", "head", env=env)
@@ -197,17 +289,26 @@ class Project:
             if user.superuser:
                 args.append("--superuser")
             self.run("run", PROJECT_SLUG, "create-user", *args, env=env)
-        with contextlib.closing(sqlite3.connect(database)) as conn, conn:
-            for user in (STRANGER, INACTIVE, DOOMED):
-                conn.execute(
-                    "INSERT INTO users"
-                    " (email, hashed_password, is_active, is_superuser, created_at,"
-                    " password_changed_at)"
-                    " SELECT ?, hashed_password, is_active, is_superuser, created_at,"
-                    " password_changed_at"
-                    " FROM users WHERE email = ?",
-                    (user.email, USER.email),
-                )
+        copies = [user.email for user in (STRANGER, INACTIVE, DOOMED)]
+        script = COPY_USERS.format(package=PACKAGE_NAME)
+        self.run("run", "python", "-c", script, USER.email, *copies, env=env)
+
+
+# Run by the project's Python: users with another user's password hash, through its models.
+COPY_USERS = """
+import sys
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+from {package}.models import User
+from {package}.settings import Settings
+
+engine = create_engine(Settings(environment="testing").sync_database_url)
+with Session(engine) as session, session.begin():
+    model = session.scalars(select(User).where(User.email == sys.argv[1])).one()
+    for email in sys.argv[2:]:
+        session.add(User(email=email, hashed_password=model.hashed_password))
+engine.dispose()
+"""
 
 
 def loopback_addresses() -> Iterator[str]:
@@ -221,7 +322,7 @@ class Server:
     """A running production server of one rendered project."""
 
     project: Project
-    database: Path
+    database: Database
     secret_key: str
     base_url: str
     process: subprocess.Popen[bytes]
@@ -295,9 +396,8 @@ class Server:
     def user_id(self, who: Credentials) -> int:
         """The id of ``who``, read from the database the server uses."""
         if who.email not in self._ids:
-            with contextlib.closing(sqlite3.connect(self.database)) as conn:
-                row = conn.execute("SELECT id FROM users WHERE email = ?", (who.email,)).fetchone()
-            assert row is not None, f"no user {who.email} in {self.database}"
+            row = self.database.execute("SELECT id FROM users WHERE email = ?", who.email)
+            assert row is not None, f"no user {who.email} in {self.database.url}"
             self._ids[who.email] = int(row[0])
         return self._ids[who.email]
 
@@ -316,8 +416,7 @@ class Server:
 
     def execute_sql(self, statement: str, *params: object) -> None:
         """Change the server's database behind its back (deactivate or delete users)."""
-        with contextlib.closing(sqlite3.connect(self.database)) as conn, conn:
-            conn.execute(statement, params)
+        self.database.execute(statement, *params)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -329,7 +428,7 @@ class Server:
 
 def start_server(
     project: Project,
-    database: Path,
+    database: Database,
     *,
     rate_limit: str,
     name: str,
@@ -433,20 +532,38 @@ def render_project(framework: str, root: Path, **answers: Any) -> Project:
 
 
 @pytest.fixture(scope="session")
-def database(project: Project) -> Path:
+def database(
+    project: Project, database_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
     """A migrated database with the test users; the servers get copies of it."""
-    database = project.path.parent / "template.db"
-    project.prepare_database(database)
-    return database
+    directory = tmp_path_factory.mktemp(f"databases-{project.framework}")
+    database = Database.create(database_kind, directory, project.framework)
+    try:
+        project.prepare_database(database)
+        yield database
+    finally:
+        database.drop()
+
+
+@contextlib.contextmanager
+def served(project: Project, database: Database, name: str, **options: Any) -> Iterator[Server]:
+    """A server (start_server's options) on a copy of ``database`` of its own, dropped after."""
+    copy = database.copy(name)
+    try:
+        server = start_server(project, copy, name=name, **options)
+        try:
+            yield server
+        finally:
+            server.stop()
+    finally:
+        copy.drop()
 
 
 @pytest.fixture(scope="session")
-def server(project: Project, database: Path) -> Iterator[Server]:
+def server(project: Project, database: Database) -> Iterator[Server]:
     """The production server the contract tests talk to (AUTH_RATE_LIMIT=5/minute)."""
-    database = shutil.copyfile(database, project.path.parent / "contract.db")
-    server = start_server(project, database, rate_limit=CONTRACT_RATE_LIMIT, name="contract")
-    yield server
-    server.stop()
+    with served(project, database, "contract", rate_limit=CONTRACT_RATE_LIMIT) as server:
+        yield server
 
 
 @pytest.fixture
@@ -460,12 +577,10 @@ def fresh_server(server: Server) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def fuzz_server(project: Project, database: Path) -> Iterator[Server]:
+def fuzz_server(project: Project, database: Database) -> Iterator[Server]:
     """A server with its own database and a login limit the fuzzer never reaches."""
-    database = shutil.copyfile(database, project.path.parent / "fuzz.db")
-    server = start_server(project, database, rate_limit=FUZZ_RATE_LIMIT, name="fuzz")
-    yield server
-    server.stop()
+    with served(project, database, "fuzz", rate_limit=FUZZ_RATE_LIMIT) as server:
+        yield server
 
 
 # --- WebSocket events (test_websocket.py) ------------------------------------------------
@@ -475,18 +590,16 @@ WS_MAX_CONNECTIONS = 4
 
 
 @pytest.fixture(scope="session")
-def capped_server(project: Project, database: Path) -> Iterator[Server]:
+def capped_server(project: Project, database: Database) -> Iterator[Server]:
     """One worker process that holds at most WS_MAX_CONNECTIONS WebSocket connections."""
-    database = shutil.copyfile(database, project.path.parent / "capped.db")
-    server = start_server(
+    with served(
         project,
         database,
+        "capped",
         rate_limit=FUZZ_RATE_LIMIT,
-        name="capped",
         extra_env={"WS_MAX_CONNECTIONS": str(WS_MAX_CONNECTIONS)},
-    )
-    yield server
-    server.stop()
+    ) as server:
+        yield server
 
 
 REDIS_SERVER = "redis://127.0.0.1:6379"
@@ -528,37 +641,34 @@ def unused_redis_database() -> int:
 
 
 @pytest.fixture(scope="session")
-def event_server(project: Project, database: Path) -> Iterator[EventServer]:
+def event_server(project: Project, database: Database) -> Iterator[EventServer]:
     """``serve --workers 2`` with REDIS_URL set and metrics on, its own database and an
     unreachable login limit."""
     number = unused_redis_database()
     redis_url = f"{REDIS_SERVER}/{number}"
-    database = shutil.copyfile(database, project.path.parent / "events.db")
-    server = start_server(
+    with served(
         project,
         database,
+        "events",
         rate_limit=FUZZ_RATE_LIMIT,
-        name="events",
         workers=EVENT_WORKERS,
         # /metrics too: its counts must add up over both workers (test_contract.py).
         extra_env={"REDIS_URL": redis_url, "METRICS_ENABLED": "true"},
-    )
-    channel = EVENT_CHANNEL.format(package=PACKAGE_NAME, database=number)
-    # /health answers as soon as one worker is up; the other may not have subscribed yet,
-    # and an event published before it has would not reach its clients.
-    client = redis.Redis.from_url(redis_url)
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    try:
-        while client.pubsub_numsub(channel)[0][1] < EVENT_WORKERS:
-            if time.monotonic() > deadline:
-                server.stop()
-                pytest.fail(
-                    f"[{project.framework}] not all {EVENT_WORKERS} workers subscribed to"
-                    f" {channel} within {STARTUP_TIMEOUT:.0f}s",
-                    pytrace=False,
-                )
-            time.sleep(0.05)
-    finally:
-        client.close()
-    yield EventServer(server=server, redis_url=redis_url, channel=channel)
-    server.stop()
+    ) as server:
+        channel = EVENT_CHANNEL.format(package=PACKAGE_NAME, database=number)
+        # /health answers as soon as one worker is up; the other may not have subscribed
+        # yet, and an event published before it has would not reach its clients.
+        client = redis.Redis.from_url(redis_url)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        try:
+            while client.pubsub_numsub(channel)[0][1] < EVENT_WORKERS:
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"[{project.framework}] not all {EVENT_WORKERS} workers subscribed to"
+                        f" {channel} within {STARTUP_TIMEOUT:.0f}s",
+                        pytrace=False,
+                    )
+                time.sleep(0.05)
+        finally:
+            client.close()
+        yield EventServer(server=server, redis_url=redis_url, channel=channel)

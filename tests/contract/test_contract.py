@@ -25,6 +25,7 @@ from websockets.sync.client import connect as ws_connect
 from tests.contract.conftest import (
     RATE_LIMIT_ATTEMPTS,
     TOKEN_URL,
+    Credentials,
     EventServer,
     Server,
 )
@@ -42,6 +43,8 @@ from tests.contract.helpers import (
 )
 
 pytestmark = pytest.mark.contract
+# On SQLite and on PostgreSQL (conftest.py): the rows whose answers the database could change.
+every_database = pytest.mark.every_database
 
 ME = "/api/v1/users/me"
 MAX_BODY = 1024 * 1024
@@ -140,7 +143,7 @@ def user_item(server: Server) -> dict[str, Any]:
 def inactive_token(server: Server) -> str:
     """A token obtained while the INACTIVE user was active; the user is deactivated after."""
     token = server.token(server.inactive)  # cached after the first login
-    server.execute_sql("UPDATE users SET is_active = 0 WHERE email = ?", server.inactive.email)
+    server.execute_sql("UPDATE users SET is_active = false WHERE email = ?", server.inactive.email)
     return token
 
 
@@ -390,6 +393,7 @@ def test_crafted_token_with_the_server_key_is_accepted(server: Server) -> None:
 # --- GET /api/v1/items --------------------------------------------------------------------
 
 
+@every_database
 def test_items_list_defaults(client: httpx.Client, user_item: dict[str, Any]) -> None:
     response = client.get(ITEMS)
     assert_status(response, 200)
@@ -404,6 +408,7 @@ def test_items_list_defaults(client: httpx.Client, user_item: dict[str, Any]) ->
         assert_item(item)
 
 
+@every_database
 def test_items_list_pagination_and_order(server: Server, client: httpx.Client) -> None:
     created = [create_item(server, server.user, name=f"page-{n}", price=n) for n in range(3)]
     items, total = all_items(client)
@@ -425,6 +430,7 @@ def test_items_list_pagination_and_order(server: Server, client: httpx.Client) -
         }, describe(response)
 
 
+@every_database
 @pytest.mark.parametrize(
     "params",
     [{"limit": 1}, {"limit": 100}, {"offset": 0}, {"offset": 2147483647}],
@@ -438,6 +444,7 @@ def test_items_list_bounds_accepted(client: httpx.Client, params: dict[str, int]
     assert body["offset"] == params.get("offset", 0)
 
 
+@every_database
 @pytest.mark.parametrize(
     ("params", "field"),
     [
@@ -463,6 +470,7 @@ def test_items_list_bad_params_are_422(
 # --- POST /api/v1/items -------------------------------------------------------------------
 
 
+@every_database
 def test_create_item(server: Server) -> None:
     client = server.client()
     payload = {"name": "Contract widget", "description": "made by the contract", "price": 12.25}
@@ -482,6 +490,7 @@ def test_create_item(server: Server) -> None:
     assert fetched.json() == item
 
 
+@every_database
 def test_create_item_minimal_and_boundaries(server: Server) -> None:
     minimal = create_item(server, server.user, name="n", price=0)
     assert minimal["description"] is None
@@ -513,6 +522,7 @@ BAD_ITEMS: list[tuple[str, object, str | None]] = [
 ]
 
 
+@every_database
 @pytest.mark.parametrize(
     ("payload", "field"),
     [(payload, field) for _, payload, field in BAD_ITEMS],
@@ -524,6 +534,7 @@ def test_create_item_invalid_is_422(server: Server, payload: object, field: str 
     assert_validation_error(response, "body", field)
 
 
+@every_database
 @pytest.mark.parametrize(
     "raw",
     [
@@ -543,12 +554,14 @@ def test_create_item_non_finite_price_is_422(server: Server, raw: str) -> None:
 # --- GET /api/v1/items/{item_id} ----------------------------------------------------------
 
 
+@every_database
 def test_get_item(client: httpx.Client, user_item: dict[str, Any]) -> None:
     response = client.get(f"{ITEMS}/{user_item['id']}")
     assert_status(response, 200)
     assert assert_item(json_body(response)) == user_item
 
 
+@every_database
 @pytest.mark.parametrize(
     "item_id", [str(UNKNOWN_ID), "0", "-1", str(MAX_ID), str(MAX_ID + 1), str(2**100)]
 )
@@ -556,6 +569,7 @@ def test_get_unknown_item_is_404(client: httpx.Client, item_id: str) -> None:
     assert_error(client.get(f"{ITEMS}/{item_id}"), 404, ITEM_NOT_FOUND)
 
 
+@every_database
 @pytest.mark.parametrize("item_id", ["abc", "1.5", "1e3", "0x10", "%20", "1_0"])
 def test_get_non_integer_item_id_is_422(client: httpx.Client, item_id: str) -> None:
     assert_validation_error(client.get(f"{ITEMS}/{item_id}"), "path", "item_id")
@@ -564,6 +578,7 @@ def test_get_non_integer_item_id_is_422(client: httpx.Client, item_id: str) -> N
 # --- PATCH /api/v1/items/{item_id} --------------------------------------------------------
 
 
+@every_database
 def test_patch_by_owner(server: Server, user_item: dict[str, Any]) -> None:
     url = f"{ITEMS}/{user_item['id']}"
     response = server.client().patch(
@@ -580,6 +595,7 @@ def test_patch_by_owner(server: Server, user_item: dict[str, Any]) -> None:
     assert server.client().get(url).json() == patched
 
 
+@every_database
 def test_patch_every_field_and_null_description(server: Server, user_item: dict[str, Any]) -> None:
     url = f"{ITEMS}/{user_item['id']}"
     headers = server.auth(server.user)
@@ -604,6 +620,7 @@ def test_patch_every_field_and_null_description(server: Server, user_item: dict[
     }
 
 
+@every_database
 def test_patch_by_superuser(server: Server, user_item: dict[str, Any]) -> None:
     response = server.client().patch(
         f"{ITEMS}/{user_item['id']}", json={"price": 1.5}, headers=server.auth(server.superuser)
@@ -614,6 +631,7 @@ def test_patch_by_superuser(server: Server, user_item: dict[str, Any]) -> None:
     assert response.json()["owner_id"] == user_item["owner_id"]
 
 
+@every_database
 def test_patch_by_stranger_is_403(server: Server, user_item: dict[str, Any]) -> None:
     url = f"{ITEMS}/{user_item['id']}"
     response = server.client().patch(
@@ -623,6 +641,7 @@ def test_patch_by_stranger_is_403(server: Server, user_item: dict[str, Any]) -> 
     assert server.client().get(url).json() == user_item
 
 
+@every_database
 def test_patch_unknown_item_is_404(server: Server) -> None:
     for item_id in (UNKNOWN_ID, 0, MAX_ID + 1):
         response = server.client().patch(
@@ -631,6 +650,7 @@ def test_patch_unknown_item_is_404(server: Server) -> None:
         assert_error(response, 404, ITEM_NOT_FOUND)
 
 
+@every_database
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
@@ -663,6 +683,7 @@ def test_patch_invalid_is_422(
     assert server.client().get(url).json() == user_item
 
 
+@every_database
 def test_patch_non_integer_id_is_422(server: Server) -> None:
     response = server.client().patch(
         f"{ITEMS}/abc", json={"name": "x"}, headers=server.auth(server.user)
@@ -673,6 +694,7 @@ def test_patch_non_integer_id_is_422(server: Server) -> None:
 # --- DELETE /api/v1/items/{item_id} -------------------------------------------------------
 
 
+@every_database
 def test_delete_by_owner(server: Server, user_item: dict[str, Any]) -> None:
     url = f"{ITEMS}/{user_item['id']}"
     client = server.client()
@@ -683,6 +705,7 @@ def test_delete_by_owner(server: Server, user_item: dict[str, Any]) -> None:
     assert_error(client.delete(url, headers=server.auth(server.user)), 404, ITEM_NOT_FOUND)
 
 
+@every_database
 def test_delete_by_superuser(server: Server, user_item: dict[str, Any]) -> None:
     url = f"{ITEMS}/{user_item['id']}"
     response = server.client().delete(url, headers=server.auth(server.superuser))
@@ -691,6 +714,7 @@ def test_delete_by_superuser(server: Server, user_item: dict[str, Any]) -> None:
     assert_error(server.client().get(url), 404, ITEM_NOT_FOUND)
 
 
+@every_database
 def test_delete_by_stranger_is_403(server: Server, user_item: dict[str, Any]) -> None:
     url = f"{ITEMS}/{user_item['id']}"
     response = server.client().delete(url, headers=server.auth(server.stranger))
@@ -698,15 +722,75 @@ def test_delete_by_stranger_is_403(server: Server, user_item: dict[str, Any]) ->
     assert server.client().get(url).json() == user_item
 
 
+@every_database
 def test_delete_without_token_keeps_the_item(server: Server, user_item: dict[str, Any]) -> None:
     url = f"{ITEMS}/{user_item['id']}"
     assert_unauthorized(server.client().delete(url), NOT_AUTHENTICATED)
     assert_status(server.client().get(url), 200)
 
 
+@every_database
 def test_delete_non_integer_id_is_422(server: Server) -> None:
     response = server.client().delete(f"{ITEMS}/abc", headers=server.auth(server.user))
     assert_validation_error(response, "path", "item_id")
+
+
+# --- inputs the database would choke on (Hardening) ----------------------------------------
+
+# Ids no row has, within the id column's range (32 bits) or beyond it, where PostgreSQL
+# (integer, 64-bit parameters) would refuse them.
+OUT_OF_RANGE_IDS = [str(2**31), str(2**63 - 1), str(2**63), str(-(2**63)), str(-(2**63) - 1)]
+
+
+@every_database
+@pytest.mark.parametrize("item_id", OUT_OF_RANGE_IDS)
+def test_out_of_range_ids_are_404_for_every_method(server: Server, item_id: str) -> None:
+    url = f"{ITEMS}/{item_id}"
+    client = server.client()
+    auth = server.auth(server.user)
+    assert_error(client.get(url), 404, ITEM_NOT_FOUND)
+    assert_error(client.patch(url, json={"name": "x"}, headers=auth), 404, ITEM_NOT_FOUND)
+    assert_error(client.delete(url, headers=auth), 404, ITEM_NOT_FOUND)
+
+
+@every_database
+@pytest.mark.parametrize("field", ["name", "description"])
+def test_nul_character_in_item_text_is_422(
+    server: Server, user_item: dict[str, Any], field: str
+) -> None:
+    client = server.client()
+    auth = server.auth(server.user)
+    url = f"{ITEMS}/{user_item['id']}"
+    created = client.post(ITEMS, json={"name": "w", "price": 1, field: "wid\x00get"}, headers=auth)
+    patched = client.patch(url, json={field: "\x00"}, headers=auth)
+    assert_validation_error(created, "body", field)
+    assert_validation_error(patched, "body", field)
+    assert client.get(url).json() == user_item
+
+
+@every_database
+def test_nul_character_in_the_login_username_is_422(server: Server) -> None:
+    response = server.login(f"\x00{server.user.email}", server.user.password)
+    assert_validation_error(response, "body", "username")
+
+
+@every_database
+@pytest.mark.parametrize("query", ["limit=%00", "offset=1%00", "limit=5&offset=%00", "q=%00"])
+def test_nul_character_in_a_query_parameter_is_never_a_5xx(
+    client: httpx.Client, query: str
+) -> None:
+    response = client.get(f"{ITEMS}?{query}")
+    assert_never_server_error(response)
+    assert response.status_code in (200, 422), describe(response)
+
+
+@every_database
+def test_nul_character_in_the_admin_login_is_refused(server: Server) -> None:
+    intruder = Credentials(f"\x00{server.superuser.email}", server.superuser.password)
+    client, login = admin_login(server, intruder)
+    assert login.status_code < 500, describe(login)
+    admin = client.get("/admin/")
+    assert admin.status_code != 200, f"logged in with a NUL e-mail: {describe(admin)}"
 
 
 # --- malformed input ----------------------------------------------------------------------
@@ -836,6 +920,7 @@ HOSTILE: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
+@every_database
 @pytest.mark.parametrize(
     ("method", "path", "kwargs"),
     HOSTILE,

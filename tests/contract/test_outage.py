@@ -17,12 +17,11 @@ import httpx
 import pytest
 
 from tests.contract.conftest import (
-    FRAMEWORKS,
     FUZZ_RATE_LIMIT,
     PROJECT_SLUG,
     SUPERUSER,
+    Database,
     Project,
-    render_project,
     start_server,
 )
 from tests.helpers import free_port
@@ -90,14 +89,6 @@ def postgres() -> Iterator[PrivatePostgres]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="module", params=FRAMEWORKS, ids=FRAMEWORKS)
-def pg_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """The template rendered with PostgreSQL, installed."""
-    framework: str = request.param
-    root = tmp_path_factory.mktemp(f"outage-{framework}")
-    return render_project(framework, root, database="postgresql")
-
-
 def first_answer(get: Callable[[], httpx.Response]) -> tuple[httpx.Response | None, float]:
     started = time.monotonic()
     try:
@@ -108,28 +99,23 @@ def first_answer(get: Callable[[], httpx.Response]) -> tuple[httpx.Response | No
 
 
 def test_a_database_outage_is_503_within_5_s_and_service_resumes_by_itself(
-    pg_project: Project, postgres: PrivatePostgres
+    project: Project, postgres: PrivatePostgres
 ) -> None:
-    database = f"outage_{pg_project.framework}"
+    name = f"outage_{project.framework}"
     subprocess.run(
         ["runuser", "-u", "postgres", "--", str(postgres.bin_dir / "createdb"), "-h",
-         "127.0.0.1", "-p", str(postgres.port), database],
+         "127.0.0.1", "-p", str(postgres.port), name],
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
-    url = f"postgresql://postgres@127.0.0.1:{postgres.port}/{database}"
-    env = pg_project.database_env(Path("unused.db"), DATABASE_URL=url)
-    pg_project.run("run", "alembic", "upgrade", "head", env=env)
-    pg_project.run(
+    url = f"postgresql://postgres@127.0.0.1:{postgres.port}/{name}"
+    database = Database("postgresql", url)
+    env = project.database_env(database)
+    project.run("run", "alembic", "upgrade", "head", env=env)
+    project.run(
         "run", PROJECT_SLUG, "create-user", "--email", SUPERUSER.email,
         "--password", SUPERUSER.password, "--superuser", env=env,
     )  # fmt: skip
-    server = start_server(
-        pg_project,
-        Path("unused.db"),
-        rate_limit=FUZZ_RATE_LIMIT,
-        name="outage",
-        extra_env={"DATABASE_URL": url},
-    )
+    server = start_server(project, database, rate_limit=FUZZ_RATE_LIMIT, name="outage")
     try:
         client = server.client()
         token = server.token(server.superuser)

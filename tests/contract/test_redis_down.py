@@ -4,14 +4,12 @@ Redis (the login limit, readiness) says so with a 503, never a 500 or a hang."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.contract.conftest import FUZZ_RATE_LIMIT, Project, Server, start_server
+from tests.contract.conftest import FUZZ_RATE_LIMIT, Database, Project, Server, served
 from tests.contract.helpers import admin_login
 from tests.helpers import free_port
 
@@ -21,17 +19,15 @@ WITHIN = 5.0
 
 
 @pytest.fixture(scope="module")
-def redisless_server(project: Project, database: Path) -> Iterator[Server]:
-    copy = shutil.copyfile(database, project.path.parent / "redis-down.db")
-    server = start_server(
+def redisless_server(project: Project, database: Database) -> Iterator[Server]:
+    with served(
         project,
-        copy,
+        database,
+        "redis_down",
         rate_limit=FUZZ_RATE_LIMIT,
-        name="redis-down",
         extra_env={"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"},
-    )
-    yield server
-    server.stop()
+    ) as server:
+        yield server
 
 
 def test_plain_http_keeps_answering_and_what_needs_redis_is_a_503(

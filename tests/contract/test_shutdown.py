@@ -3,17 +3,15 @@ server exits 0 within 30 s (PRODUCT.md, "Production, and beyond one machine").""
 
 from __future__ import annotations
 
-import shutil
 import signal
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.contract.conftest import FUZZ_RATE_LIMIT, Project, start_server
+from tests.contract.conftest import FUZZ_RATE_LIMIT, Database, Project, start_server
 
 pytestmark = pytest.mark.contract
 
@@ -21,9 +19,9 @@ GRACE_SECONDS = 30.0
 
 
 def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(
-    project: Project, database: Path
+    project: Project, database: Database
 ) -> None:
-    copy = shutil.copyfile(database, project.path.parent / "shutdown.db")
+    copy = database.copy("shutdown")
     server = start_server(project, copy, rate_limit=FUZZ_RATE_LIMIT, name="shutdown")
     try:
         headers = {**server.auth(server.user), "Content-Type": "application/json"}
@@ -68,3 +66,4 @@ def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(
         assert time.monotonic() - started < GRACE_SECONDS
     finally:
         server.stop()
+        copy.drop()

@@ -7,9 +7,7 @@ put in the header. The production server (uvicorn, gunicorn) is started with the
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -17,9 +15,10 @@ from tests.contract.conftest import (
     CONTRACT_RATE_LIMIT,
     RATE_LIMIT_ATTEMPTS,
     TOKEN_URL,
+    Database,
     Project,
     Server,
-    start_server,
+    served,
 )
 
 pytestmark = pytest.mark.contract
@@ -29,17 +28,15 @@ PROXIES = "127.0.0.0/8"
 
 
 @pytest.fixture(scope="module")
-def proxied_server(project: Project, database: Path) -> Iterator[Server]:
-    copy = shutil.copyfile(database, project.path.parent / "proxied.db")
-    server = start_server(
+def proxied_server(project: Project, database: Database) -> Iterator[Server]:
+    with served(
         project,
-        copy,
+        database,
+        "proxied",
         rate_limit=CONTRACT_RATE_LIMIT,
-        name="proxied",
         extra_env={"TRUSTED_PROXIES": PROXIES},
-    )
-    yield server
-    server.stop()
+    ) as server:
+        yield server
 
 
 def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_login_budget(

@@ -101,8 +101,9 @@ def test_login_without_a_valid_csrf_token_is_refused(
         ("admin@example.com", "wrong password"),
         ("nobody@example.com", DEFAULT_PASSWORD),
         ("inactive@example.com", DEFAULT_PASSWORD),
+        ("admin\x00@example.com", DEFAULT_PASSWORD),
     ],
-    ids=["wrong-password", "unknown-user", "inactive-user"],
+    ids=["wrong-password", "unknown-user", "inactive-user", "nul-character"],
 )
 def test_wrong_credentials_show_the_form_again(
     client: ApiClient, make_user: MakeUser, email: str, password: str

@@ -142,8 +142,9 @@ def test_editing_a_user_with_an_empty_password_keeps_it(
         ({"email": "new@example.com", "password": ""}, "password"),
         ({"email": "admin@example.com", "password": NEW_PASSWORD}, "email"),
         ({"email": "not an address", "password": NEW_PASSWORD}, "email"),
+        ({"email": "new\x00@example.com", "password": NEW_PASSWORD}, "email"),
     ],
-    ids=["no-password", "taken-email", "not-an-email"],
+    ids=["no-password", "taken-email", "not-an-email", "nul-in-email"],
 )
 def test_invalid_users_are_refused_with_the_form_again(
     admin_client: AppClient, db: Session, form: dict[str, str], field: str
@@ -214,6 +215,8 @@ def test_a_superuser_creates_an_item_for_a_chosen_owner(
         {"name": "Widget", "description": "d" * 1001, "price": "1", "owner": "1"},
         {"name": "Widget", "price": "1"},
         {"name": "Widget", "price": "1", "owner": "999"},
+        {"name": "Wid\x00get", "price": "1", "owner": "1"},
+        {"name": "Widget", "description": "\x00", "price": "1", "owner": "1"},
     ],
     ids=[
         "negative-price",
@@ -226,6 +229,8 @@ def test_a_superuser_creates_an_item_for_a_chosen_owner(
         "long-description",
         "no-owner",
         "unknown-owner",
+        "nul-in-name",
+        "nul-in-description",
     ],
 )
 def test_invalid_items_are_refused_with_the_form_again(
@@ -235,6 +240,14 @@ def test_invalid_items_are_refused_with_the_form_again(
 
     assert response.status_code == 422
     assert db.scalars(select(Item)).all() == []
+
+
+def test_a_search_with_a_nul_character_is_refused_not_a_crash(admin_client: AppClient) -> None:
+    create_item(admin_client)
+
+    response = admin_client.get("/admin/item/list", params={"q": "Wid\x00get"})
+
+    assert response.status_code == 422
 
 
 @pytest.mark.parametrize("token", [None, "", "forged-token"], ids=["missing", "empty", "wrong"])

@@ -58,6 +58,19 @@ def test_login_without_a_password_is_a_422_on_the_body(client: ApiClient) -> Non
     assert ["body", "password"] in [error["loc"] for error in response.json()["detail"]]
 
 
+def test_login_with_a_nul_character_in_the_username_is_a_422_on_it(client: ApiClient) -> None:
+    response = client.post(TOKEN_URL, data={"username": "ada\x00@example.com", "password": "x"})
+
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "loc": ["body", "username"],
+            "msg": "String should match pattern '^[^\\x00]*$'",
+            "type": "string_pattern_mismatch",
+        }
+    ]
+
+
 def test_protected_endpoint_without_a_token_is_401(client: ApiClient) -> None:
     response = client.get("/api/v1/users/me")
 

@@ -112,8 +112,9 @@ def test_editing_a_user_keeps_the_password_unless_a_new_one_is_given(
         ("not-an-e-mail", "a-pass-phrase"),
         ("short@example.com", "p" * 11),
         ("long@example.com", "p" * 129),
+        ("nul\x00@example.com", "a-pass-phrase"),
     ],
-    ids=["no-password", "bad-email", "short-password", "long-password"],
+    ids=["no-password", "bad-email", "short-password", "long-password", "nul-in-email"],
 )
 def test_invalid_new_users_are_not_created(
     admin_client: ApiClient, engine: Engine, email: str, password: str
@@ -204,6 +205,26 @@ def test_item_prices_must_be_finite_and_not_negative(
 
     assert response.status_code == 200
     assert all_items(engine) == []
+
+
+@pytest.mark.parametrize("field", ["name", "description"])
+def test_item_text_with_a_nul_character_is_a_form_error(
+    admin_client: ApiClient, make_user: MakeUser, engine: Engine, field: str
+) -> None:
+    owner_id = make_user("owner@example.com")
+    form = {"name": "Widget", "price": "1", "owner": str(owner_id), field: "Wid\x00get"}
+
+    response = submit(admin_client, "/admin/item/new/", **form)
+
+    assert response.status_code == 200
+    assert "Enter text without the NUL character." in response.text
+    assert all_items(engine) == []
+
+
+def test_a_search_with_a_nul_character_is_refused_not_a_crash(admin_client: ApiClient) -> None:
+    response = admin_client.get("/admin/item/", params={"search": "Wid\x00get"})
+
+    assert response.status_code == 422
 
 
 def test_admin_forms_without_a_csrf_token_are_refused(

@@ -2,10 +2,25 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, create_engine, insert, select
 
+from example.database_errors import NulCharacterError, refuse_nul_characters
+from example.models import User
 from tests.common import ApiClient, Login, MakeUser
 
 ITEMS = "/api/v1/items"
+NUL_PATTERN_ERROR = "String should match pattern '^[^\\x00]*$'"
+# Ids no row has: in the columns' range (32 bits) or beyond it, where the database driver
+# would refuse them (PostgreSQL's integer; 64 bits).
+OUT_OF_RANGE_IDS = [
+    "0",
+    "-1",
+    str(2**31),
+    str(2**63 - 1),
+    str(2**63),
+    str(-(2**63) - 1),
+    str(10**30),
+]
 
 
 def _create(client: ApiClient, headers: dict[str, str], **fields: Any) -> dict[str, Any]:
@@ -164,12 +179,20 @@ def test_get_returns_the_item_and_404_for_unknown_ids(
     assert missing.json() == {"detail": "Item not found"}
 
 
-@pytest.mark.parametrize("item_id", ["0", "-1", str(2**31), str(2**63), str(10**30)])
-def test_out_of_range_ids_are_404(client: ApiClient, item_id: str) -> None:
-    response = client.get(f"{ITEMS}/{item_id}")
+@pytest.mark.parametrize("item_id", OUT_OF_RANGE_IDS)
+def test_out_of_range_ids_are_404_for_every_method(
+    client: ApiClient, user_headers: dict[str, str], item_id: str
+) -> None:
+    url = f"{ITEMS}/{item_id}"
+    responses = [
+        client.get(url),
+        client.patch(url, json={"name": "Gadget"}, headers=user_headers),
+        client.delete(url, headers=user_headers),
+    ]
 
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Item not found"}
+    for response in responses:
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Item not found"}
 
 
 @pytest.mark.parametrize("item_id", ["abc", "1_0", "+1", "1.0", "0x1"])
@@ -249,6 +272,46 @@ def test_patch_rejects_invalid_bodies_with_422(
     item = _create(client, user_headers)
 
     assert loc in _locs(client.patch(f"{ITEMS}/{item['id']}", json=body, headers=user_headers))
+
+
+@pytest.mark.parametrize("field", ["name", "description"])
+def test_text_with_a_nul_character_is_a_422_on_its_field_on_every_database(
+    client: ApiClient, user_headers: dict[str, str], field: str
+) -> None:
+    item = _create(client, user_headers)
+    text = {field: "Wid\x00get"}
+
+    created = client.post(ITEMS, json={"name": "Widget", "price": 1, **text}, headers=user_headers)
+    patched = client.patch(f"{ITEMS}/{item['id']}", json=text, headers=user_headers)
+
+    for response in (created, patched):
+        assert response.status_code == 422
+        assert response.json()["detail"] == [
+            {"loc": ["body", field], "msg": NUL_PATTERN_ERROR, "type": "string_pattern_mismatch"}
+        ]
+    assert client.get(ITEMS).json()["items"] == [item]
+
+
+def test_the_database_layer_refuses_text_with_a_nul_character(engine: Engine) -> None:
+    """database_errors.refuse_nul_characters: text that no validation caught never reaches
+    the driver (PostgreSQL's would fail the request with a 500), on every database alike."""
+    guarded = create_engine(engine.url)
+    refuse_nul_characters(guarded)
+    rows = [
+        {"email": "ada@example.com", "hashed_password": "x"},
+        {"email": "bob\x00@example.com", "hashed_password": "x"},
+    ]
+    try:
+        with guarded.connect() as connection:
+            with pytest.raises(NulCharacterError):
+                connection.execute(select(User.id).where(User.email.contains("\x00")))
+            with pytest.raises(NulCharacterError):
+                connection.execute(insert(User), rows)
+            connection.rollback()
+            connection.execute(insert(User), rows[:1])
+            assert connection.scalars(select(User.email)).all() == ["ada@example.com"]
+    finally:
+        guarded.dispose()
 
 
 def test_only_the_owner_or_a_superuser_may_change_an_item(

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
 
-from tests.contract.conftest import REPO_ROOT, Project, Server, start_server
+from tests.contract.conftest import REPO_ROOT, Database, Project, Server, served
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -115,12 +115,10 @@ def chromium() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def browser_server(project: Project, database: Path) -> Iterator[Server]:
+def browser_server(project: Project, database: Database) -> Iterator[Server]:
     """The production server the browser talks to, on its own copy of the database."""
-    copy = shutil.copyfile(database, project.path.parent / "browser.db")
-    server = start_server(project, copy, rate_limit=BROWSER_RATE_LIMIT, name="browser")
-    yield server
-    server.stop()
+    with served(project, database, "browser", rate_limit=BROWSER_RATE_LIMIT) as server:
+        yield server
 
 
 @pytest.fixture

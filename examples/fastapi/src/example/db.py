@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from example.database_errors import refuse_nul_characters
 from example.settings import Settings
 from example.sqlite import configure_sqlite
 
@@ -29,6 +30,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", configure_sqlite)
+        refuse_nul_characters(engine.sync_engine)
         return engine
     # No pool_pre_ping: with asyncpg it costs three round trips per request (BEGIN, a query,
     # ROLLBACK). A database restart closes the pooled connections, asyncpg notices it without
@@ -43,6 +45,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
     )
     event.listen(engine.sync_engine, "checkout", discard_closed_connection)
+    refuse_nul_characters(engine.sync_engine)
     return engine
 
 

@@ -18,7 +18,9 @@ from starlette.exceptions import HTTPException
 from example.database_errors import (
     UNAVAILABLE_DETAIL,
     UNAVAILABLE_ERRORS,
+    NulCharacterError,
     database_unavailable,
+    nul_character_detail,
 )
 from example.middleware import REQUEST_ID_HEADER
 
@@ -27,6 +29,7 @@ log = structlog.get_logger("example.errors")
 
 def register_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(NulCharacterError, nul_character_error_handler)
     register_unavailable_handlers(app)
     # Exception is handled by Starlette's outermost middleware, after every other one.
     app.add_exception_handler(Exception, unhandled_error_handler)
@@ -53,6 +56,12 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
 def _error_entry(error: Any) -> dict[str, Any]:
     loc = [part if isinstance(part, int) else str(part) for part in error.get("loc", ())]
     return {"loc": loc, "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+
+
+async def nul_character_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Text with the NUL character that no validation caught (database_errors.py): a 422."""
+    detail = nul_character_detail(request.method)
+    return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
 async def unavailable_error_handler(request: Request, exc: Exception) -> JSONResponse:

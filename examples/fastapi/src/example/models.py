@@ -20,6 +20,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 # The largest id an id column holds (`Integer`: 32 bits on PostgreSQL). A larger id names
 # nothing and must not reach the database driver, which refuses it (a 500 otherwise).
 MAX_ID = 2**31 - 1
+# PostgreSQL's text columns cannot hold the NUL character (SQLite's can): text with one is
+# refused where it comes in (a 422, a form error), alike on every database, and
+# database_errors.refuse_nul_characters keeps it from the driver wherever else it comes from.
+NUL = "\x00"
+# What a text field matches: anything but the NUL character (in the OpenAPI schemas too).
+TEXT_PATTERN = r"^[^\x00]*$"
 
 # Stable constraint names, so that Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {

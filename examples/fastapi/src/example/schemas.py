@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 # typing.TypedDict before Python 3.12 lacks what Pydantic needs to validate it.
 from typing_extensions import TypedDict
 
+from example.models import TEXT_PATTERN
 from example.security import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, password_problem
 
 
@@ -56,8 +57,9 @@ NewPassword = Annotated[
     ),
 ]
 
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-Description = Annotated[str, Field(max_length=1000)]
+# Text that goes to the database holds no NUL character (models.TEXT_PATTERN).
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=TEXT_PATTERN)]
+Description = Annotated[str, Field(max_length=1000, pattern=TEXT_PATTERN)]
 # strict: a JSON number, not a numeric string or a boolean (as in the Flask flavor).
 Price = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
 # "+00:00" rather than Pydantic's "Z", as in the Flask flavor (both are ISO 8601).
@@ -89,6 +91,14 @@ class Readiness(BaseModel):
     redis: Literal["ok", "error"] | None = Field(
         default=None, description="Present only when REDIS_URL is set."
     )
+
+
+class TokenRequest(BaseModel):
+    """The OAuth2 password-flow form; `username` is the e-mail address. (Swagger UI's
+    "Authorize" dialog also sends grant_type, scope and client_id: ignored.)"""
+
+    username: Annotated[str, Field(pattern=TEXT_PATTERN)]
+    password: str
 
 
 class Token(BaseModel):

@@ -34,14 +34,14 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import Field, FloatField, Form, PasswordField, StringField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import InputRequired, StopValidation, ValidationError
 
 from example import admin_sessions
 from example.api.auth import RATE_LIMITED, login_limiter
 from example.auth import client_address
 from example.db import get_database, get_session
 from example.headers import csp_nonce
-from example.models import Item, User
+from example.models import NUL, Item, User
 from example.security import hash_password, password_problem, verify_password
 from example.settings import Settings
 
@@ -160,7 +160,9 @@ class AdminHomeView(AdminIndexView):  # type: ignore[misc]  # Flask-Admin is unt
         if retry_after is not None:
             return self._login_page(form, RATE_LIMITED), 429, {"Retry-After": str(retry_after)}
         db = get_session()
-        user = db.scalar(select(User).where(User.email == email))
+        user: User | None = None
+        if NUL not in email:  # no address holds one (nor may a query: database_errors.py)
+            user = db.scalar(select(User).where(User.email == email))
         password_ok = verify_password(form.password.data, user.hashed_password if user else None)
         if user is None or not password_ok or not user.is_active:
             limiter.failed(email, client, via="admin")
@@ -227,6 +229,13 @@ class NewPasswordField(PasswordField):  # type: ignore[misc]  # WTForms is untyp
         pass
 
 
+def _no_nul(_form: Form, field: Field) -> None:
+    """No text holds a NUL character (models.NUL); checked before the others (the e-mail's
+    uniqueness, which would take it to the database)."""
+    if isinstance(field.data, str) and NUL in field.data:
+        raise StopValidation("Enter text without the NUL character.")
+
+
 USER_COLUMNS = ("id", "email", "is_active", "is_superuser", "created_at")
 
 
@@ -239,6 +248,7 @@ class UserView(SuperuserModelView):
     column_filters = ("is_active", "is_superuser")
     column_default_sort = "id"
     form_columns = ("email", "password", "is_active", "is_superuser")
+    form_args: ClassVar[dict[str, Any]] = {"email": {"validators": [_no_nul]}}
     form_extra_fields: ClassVar[dict[str, Any]] = {
         "password": NewPasswordField(
             "Password", description="Required for a new user; leave empty to keep it unchanged."
@@ -280,7 +290,11 @@ class ItemView(SuperuserModelView):
     form_columns = ("name", "description", "price", "owner")
     # Flask-Admin has no converter for SQLAlchemy 2.1's Float (no longer a Numeric).
     form_overrides: ClassVar[dict[str, Any]] = {"price": FloatField}
-    form_args: ClassVar[dict[str, Any]] = {"price": {"validators": [_finite_non_negative]}}
+    form_args: ClassVar[dict[str, Any]] = {
+        "name": {"validators": [_no_nul]},
+        "description": {"validators": [_no_nul]},
+        "price": {"validators": [_finite_non_negative]},
+    }
 
 
 def init_admin(app: Flask, settings: Settings) -> Admin:

@@ -14,6 +14,7 @@ from flask.globals import app_ctx
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
+from example.database_errors import refuse_nul_characters
 from example.settings import Settings
 from example.sqlite import configure_sqlite
 
@@ -46,6 +47,7 @@ def init_app(app: Flask, settings: Settings) -> Database:
         # request, and SQLAlchemy then replaces every connection of the pool.
         engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=0)
         event.listen(engine, "checkout", _discard_closed_connection)
+    refuse_nul_characters(engine)
     factory = sessionmaker(engine, expire_on_commit=False)
     database = Database(engine, factory, scoped_session(factory, scopefunc=_app_context_id))
     app.extensions[EXTENSION_KEY] = database

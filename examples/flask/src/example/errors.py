@@ -4,7 +4,8 @@
 - validation errors are 422 {"detail": [{"loc": [...], "msg": ..., "type": ...}]},
   converted from Marshmallow/webargs messages;
 - a malformed or non-JSON body is a 422 on ["body"], never a 500 or an HTML page;
-- a database that cannot be reached is a 503 (database_errors.py).
+- a database that cannot be reached is a 503 (database_errors.py);
+- text with the NUL character that reached the database layer is a 422 (database_errors.py).
 """
 
 import json
@@ -13,15 +14,18 @@ from typing import Any, NoReturn
 
 import marshmallow as ma
 import structlog
-from flask import Flask, Request
+from flask import Flask, Request, request
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from example.database_errors import (
     UNAVAILABLE_DETAIL,
     UNAVAILABLE_ERRORS,
+    NulCharacterError,
     database_unavailable,
+    nul_character_detail,
 )
+from example.models import TEXT_PATTERN
 
 log = structlog.get_logger("example.errors")
 
@@ -54,6 +58,7 @@ ERROR_TYPES = {
     "Not a valid string.": "string_type",
     "Not a valid number.": "float_parsing",
     "Not a valid integer.": "int_parsing",
+    f"String should match pattern '{TEXT_PATTERN}'": "string_pattern_mismatch",
 }
 
 # Messages for errors Werkzeug raises itself; others use the status's name ("Not Found").
@@ -143,8 +148,13 @@ def handle_unavailable(error: Exception) -> tuple[dict[str, Any], int]:
     return {"detail": UNAVAILABLE_DETAIL}, 503
 
 
+def handle_nul_character(_error: NulCharacterError) -> tuple[dict[str, Any], int]:
+    return {"detail": nul_character_detail(request.method)}, 422
+
+
 def register_error_handlers(app: Flask) -> None:
     # Registered after flask-smorest's own HTTPException handler, so this one wins.
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(NulCharacterError, handle_nul_character)
     for unavailable in UNAVAILABLE_ERRORS:
         app.register_error_handler(unavailable, handle_unavailable)

@@ -9,6 +9,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+from example.models import TEXT_PATTERN
 from example.security import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, password_problem
 
 MAX_OFFSET = 2**31 - 1
@@ -16,6 +17,9 @@ MAX_OFFSET = 2**31 - 1
 NAME_LENGTH = validate.Length(min=1, max=100)
 DESCRIPTION_LENGTH = validate.Length(max=1000)
 PRICE_RANGE = validate.Range(min=0)
+# Text that goes to the database holds no NUL character (models.TEXT_PATTERN); the message
+# is Pydantic's, as in the FastAPI flavor.
+TEXT = validate.Regexp(TEXT_PATTERN, error="String should match pattern '{regex}'")
 
 
 class JsonNumber(fields.Float):
@@ -48,8 +52,10 @@ class ItemCreate(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(required=True, validate=NAME_LENGTH)
-    description = fields.String(load_default=None, allow_none=True, validate=DESCRIPTION_LENGTH)
+    name = fields.String(required=True, validate=[NAME_LENGTH, TEXT])
+    description = fields.String(
+        load_default=None, allow_none=True, validate=[DESCRIPTION_LENGTH, TEXT]
+    )
     # allow_nan=False also refuses NaN and Infinity, which Python's JSON parser accepts.
     price = JsonNumber(required=True, validate=PRICE_RANGE, allow_nan=False)
 
@@ -60,8 +66,8 @@ class ItemUpdate(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(validate=NAME_LENGTH)
-    description = fields.String(allow_none=True, validate=DESCRIPTION_LENGTH)
+    name = fields.String(validate=[NAME_LENGTH, TEXT])
+    description = fields.String(allow_none=True, validate=[DESCRIPTION_LENGTH, TEXT])
     price = JsonNumber(validate=PRICE_RANGE, allow_nan=False)
 
 
@@ -105,7 +111,7 @@ class TokenRequest(Schema):
         # Swagger UI's "Authorize" dialog also sends grant_type, scope and client_id.
         unknown = EXCLUDE
 
-    username = fields.String(required=True)
+    username = fields.String(required=True, validate=TEXT)
     password = fields.String(required=True)
 
 

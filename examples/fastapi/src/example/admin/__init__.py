@@ -26,7 +26,8 @@ from example import admin_sessions
 from example.admin.auth import AdminAuthProvider
 from example.admin.csrf import CSRFMiddleware, csrf_input
 from example.admin.views import ItemView, UserView
-from example.errors import register_unavailable_handlers
+from example.database_errors import NulCharacterError
+from example.errors import nul_character_error_handler, register_unavailable_handlers
 from example.headers import ScriptNonceExtension
 from example.models import Item, User
 from example.ratelimit import LoginRateLimiter
@@ -84,6 +85,8 @@ def init_admin(
     admin.add_view(UserView(User, icon="fa fa-users"))
     admin.add_view(ItemView(Item, icon="fa fa-box"))
     admin.mount_to(app)
-    # A database or a login limit's Redis that does not answer is a 503 here too.
+    # A database or a login limit's Redis that does not answer is a 503 here too, and text
+    # with a NUL character in a search (database_errors.py) a 422.
     register_unavailable_handlers(admin.app)
+    admin.app.add_exception_handler(NulCharacterError, nul_character_error_handler)
     return admin

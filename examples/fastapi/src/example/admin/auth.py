@@ -27,7 +27,7 @@ from starlette_admin.auth import AdminUser, AuthMiddleware, AuthProvider, LoginF
 from example import admin_sessions
 from example.admin.csrf import csrf_input
 from example.deps import client_address
-from example.models import User
+from example.models import NUL, User
 from example.ratelimit import LoginRateLimiter
 from example.security import verify_password
 from example.settings import Settings
@@ -69,7 +69,9 @@ class AdminAuthProvider(AuthProvider):
             request.state.login_retry_after = retry_after  # see render_login
             raise LoginFailed(TOO_MANY_ATTEMPTS)
         session: AsyncSession = request.state.session
-        user = await session.scalar(select(User).where(User.email == email)) if email else None
+        # No address holds a NUL character (nor may a query: database_errors.py).
+        known = email and NUL not in email
+        user = await session.scalar(select(User).where(User.email == email)) if known else None
         # Argon2 is deliberately slow: verify off the event loop. Same answer, and about
         # the same time, whether or not the account exists.
         password_ok = await run_in_threadpool(

@@ -27,7 +27,7 @@ from starlette_admin import (
 from starlette_admin.contrib.sqla import ModelView
 from starlette_admin.exceptions import FormValidationError
 
-from example.models import MAX_ID, User
+from example.models import MAX_ID, NUL, User
 from example.security import hash_password, password_problem
 
 
@@ -95,7 +95,7 @@ class UserView(IdModelView):
 
     async def validate(self, request: Request, data: dict[str, Any]) -> None:
         email = data["email"] = data["email"].strip().lower()
-        if "@" not in email or len(email) > 320:
+        if "@" not in email or len(email) > 320 or NUL in email:
             raise FormValidationError({"email": "Enter an e-mail address."})
         same_email = select(func.count()).select_from(User).where(User.email == email)
         edited_id = _valid_id(request.query_params.get("pk"))
@@ -135,6 +135,9 @@ class ItemView(IdModelView):
             errors["name"] = "Enter 1 to 100 characters."
         if len(data.get("description") or "") > 1000:
             errors["description"] = "Enter at most 1000 characters."
+        for name in ("name", "description"):
+            if NUL in (data.get(name) or ""):
+                errors[name] = "Enter text without the NUL character."
         price = data.get("price")
         if price is None or not math.isfinite(price) or price < 0:
             errors["price"] = "Enter a number greater than or equal to 0."

@@ -2,8 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response, status
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -12,7 +11,7 @@ from example.errors import BodyErrorRoute
 from example.headers import NO_STORE
 from example.models import User
 from example.ratelimit import LoginRateLimiter
-from example.schemas import Message, Token
+from example.schemas import Message, Token, TokenRequest
 from example.security import create_access_token, verify_password
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=BodyErrorRoute)
@@ -51,7 +50,7 @@ async def limit_login_attempts(request: Request, settings: SettingsDep) -> str:
 )
 async def issue_token(
     client: Annotated[str, Depends(limit_login_attempts)],
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[TokenRequest, Form()],
     session: SessionDep,
     settings: SettingsDep,
     response: Response,
