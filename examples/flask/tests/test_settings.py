@@ -1,8 +1,15 @@
+from collections.abc import Iterator
+
 import pytest
 from pydantic import ValidationError
 
 from example.app import create_app
-from example.settings import InsecureSettingsError, Settings
+from example.settings import (
+    REFUSED_EXIT_STATUS,
+    InsecureSettingsError,
+    Settings,
+    get_settings,
+)
 
 
 def test_the_environment_is_production_and_there_is_no_key_unless_set(
@@ -38,6 +45,42 @@ def test_the_app_is_not_built_with_a_short_secret() -> None:
 
     with pytest.raises(InsecureSettingsError, match=r"^SECRET_KEY"):
         create_app(settings)
+
+
+@pytest.fixture
+def server_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """The environment of a production server start, its settings read afresh."""
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    get_settings.cache_clear()
+    yield monkeypatch
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("SECRET_KEY", "k" * 31, "SECRET_KEY must be set"),
+        ("WS_MAX_CONNECTIONS", "many", "invalid setting, WS_MAX_CONNECTIONS: "),
+    ],
+    ids=["short-secret", "wrong-type"],
+)
+def test_a_server_start_with_refused_settings_ends_in_one_line(
+    server_environment: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    value: str,
+    named: str,
+) -> None:
+    """create_app() without settings, as a plain gunicorn or uvicorn start calls it."""
+    server_environment.setenv(variable, value)
+
+    with pytest.raises(SystemExit) as exited:
+        create_app()
+
+    assert exited.value.code == REFUSED_EXIT_STATUS
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"Error: {named}"), line
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,7 +21,7 @@ from example.middleware import (
     RequestContextMiddleware,
 )
 from example.ratelimit import LoginRateLimiter
-from example.settings import Settings, get_settings
+from example.settings import Settings, server_settings
 
 if TYPE_CHECKING:
     from example.metrics import RequestMetrics
@@ -48,8 +48,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    settings.require_secret_key()  # a plain `uvicorn --factory` start refuses too
+    # Without settings, as a plain `uvicorn --factory` start builds the app: refused settings
+    # end the process in one line (see server_settings).
+    settings = settings or server_settings()
+    settings.require_secret_key()
     configure_logging(settings.log_level)
     security_headers = SecurityHeaders(production=settings.environment == "production")
 

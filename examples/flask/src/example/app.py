@@ -10,15 +10,16 @@ from example.api.ws import init_websocket
 from example.errors import register_error_handlers
 from example.logging_config import configure_logging
 from example.openapi import init_api
-from example.settings import Settings, get_settings
+from example.settings import Settings, server_settings
 
 MAX_BODY_BYTES = 1024 * 1024
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Build the app from `settings` (default: the environment and `.env`)."""
-    settings = settings or get_settings()
-    settings.require_secret_key()  # a plain `gunicorn` start refuses too: no worker boots
+    """Build the app from `settings` (default: the environment and `.env`, as a plain
+    `gunicorn` start does: refused settings end it in one line, see server_settings)."""
+    settings = settings or server_settings()
+    settings.require_secret_key()
     configure_logging(settings.log_level)
 
     app = Flask(__name__)

@@ -14,32 +14,15 @@ app = typer.Typer(help="Manage Example.", no_args_is_help=True)
 
 
 def _app_settings() -> "Settings":
-    """The settings of a command that builds the app. Settings it must not start with are
-    refused in one line (the app itself would refuse them too, with a traceback, in each
-    worker): a value that is not valid, a missing or short secret."""
-    from pydantic import ValidationError
-
-    from example.settings import InsecureSettingsError, get_settings
+    """The settings of a command that builds the app. Settings it must not start with
+    (settings.checked_settings) are refused in one line, before any server process starts."""
+    from example.settings import RefusedSettingsError, checked_settings
 
     try:
-        settings = get_settings()
-        settings.require_secret_key()
-    except ValidationError as error:
-        # The setting and what is wrong with it, never its value (it may be a secret).
-        problems = "; ".join(
-            f"{_setting_name(problem['loc'])}: {problem['msg']}" for problem in error.errors()
-        )
-        typer.echo(f"Error: invalid setting, {problems}", err=True)
-        raise typer.Exit(code=1) from None
-    except InsecureSettingsError as error:
+        return checked_settings()
+    except RefusedSettingsError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=1) from None
-    return settings
-
-
-def _setting_name(location: tuple[int | str, ...]) -> str:
-    """The environment variable a validation error is about."""
-    return str(location[0]).upper() if location else "SETTINGS"
 
 
 @app.command()

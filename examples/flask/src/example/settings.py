@@ -1,17 +1,28 @@
 """Application settings, read from the environment and `.env` (pydantic-settings)."""
 
+import sys
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic import Field, IPvAnyNetwork, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The shortest SECRET_KEY the app starts with (outside ENVIRONMENT=testing).
 SECRET_KEY_MIN_LENGTH = 32
 
 
-class InsecureSettingsError(ValueError):
-    """A setting the app must not start with; the message is one line naming it."""
+# A server that builds the app with refused settings exits with this status: a start-up
+# failure to uvicorn (STARTUP_FAILURE) and gunicorn (WORKER_BOOT_ERROR), whose supervisors
+# then stop instead of starting the worker again and again.
+REFUSED_EXIT_STATUS = 3
+
+
+class RefusedSettingsError(ValueError):
+    """Settings the app must not start with; the message is one line naming the setting."""
+
+
+class InsecureSettingsError(RefusedSettingsError):
+    """A setting the app must not start with because it is not safe (SECRET_KEY)."""
 
 
 class Settings(BaseSettings):
@@ -93,3 +104,34 @@ def _with_driver(url: str, *, sqlite: str, postgresql: str) -> str:
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def checked_settings() -> Settings:
+    """The process-wide settings, or RefusedSettingsError (one line) for any the app must
+    not start with: a value that is not valid, a missing or short SECRET_KEY."""
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        # The setting and what is wrong with it, never its value (it may be a secret).
+        problems = "; ".join(
+            f"{_setting_name(problem['loc'])}: {problem['msg']}" for problem in error.errors()
+        )
+        raise RefusedSettingsError(f"invalid setting, {problems}") from None
+    settings.require_secret_key()
+    return settings
+
+
+def _setting_name(location: tuple[int | str, ...]) -> str:
+    """The environment variable a validation error is about."""
+    return str(location[0]).upper() if location else "SETTINGS"
+
+
+def server_settings() -> Settings:
+    """The settings of an app a server builds (a plain `gunicorn` or `uvicorn` start calls
+    create_app() without any): refused ones end the process with one line on stderr, no
+    traceback, and REFUSED_EXIT_STATUS."""
+    try:
+        return checked_settings()
+    except RefusedSettingsError as error:
+        print(f"Error: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(REFUSED_EXIT_STATUS) from None
