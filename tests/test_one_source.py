@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,3 +137,36 @@ def test_the_render_and_static_check_variants_are_the_presets() -> None:
         ]
         assert isinstance(value, ast.Call), module
         assert getattr(value.func, "id", None) == "preset_answers", module
+
+
+TEMPLATES = REPO_ROOT / "templates"
+_STUB = re.compile(r'\s*\{%-? include "(?P<target>[^"]+)" -?%\}\s*')
+
+
+def _include_stubs(framework: str) -> dict[str, str]:
+    """The framework tree's files that only include a shared partial: path -> the partial."""
+    root = TEMPLATES / framework
+    stubs = {}
+    for path in root.rglob("*"):
+        if path.is_file() and (match := _STUB.fullmatch(path.read_text(encoding="utf-8"))):
+            stubs[path.relative_to(root).as_posix()] = match["target"]
+    return stubs
+
+
+def test_both_framework_trees_hold_the_same_include_stubs_naming_the_same_partials() -> None:
+    stubs = {framework: _include_stubs(framework) for framework in FRAMEWORKS}
+    first, *others = FRAMEWORKS
+
+    assert stubs[first], "no include stub found: has the stub syntax changed?"
+    for other in others:
+        assert stubs[other] == stubs[first]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_every_include_stub_names_a_shared_partial_that_exists(framework: str) -> None:
+    missing = {
+        stub: target
+        for stub, target in _include_stubs(framework).items()
+        if not target.startswith("templates/shared/") or not (REPO_ROOT / target).is_file()
+    }
+    assert missing == {}
