@@ -109,6 +109,10 @@ def new(
     git: Annotated[
         bool, typer.Option("--git/--no-git", help="git init and commit the new project.")
     ] = True,
+    lock: Annotated[
+        bool,
+        typer.Option("--lock/--no-lock", help="Write uv.lock (uv lock; needs the package index)."),
+    ] = True,
     pretend: Annotated[
         bool, typer.Option("--pretend", help="Show what would be done; write nothing.")
     ] = False,
@@ -126,6 +130,7 @@ def new(
         template=template,
         vcs_ref=vcs_ref,
         git=git,
+        lock=lock,
         pretend=pretend,
         interactive=_stdin_is_tty(),
     )
@@ -139,6 +144,13 @@ def new(
         f"[green]Created[/] a {result.framework} project [bold]{result.slug}[/] in {result.dest}"
         + (f" (git commit {result.commit[:7]})" if result.commit else "")
     )
+    if result.lock_problem is not None:
+        console.print(
+            f"No uv.lock yet ({result.lock_problem}): the first `uv sync` will make it.",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,  # one line, however narrow the terminal
+        )
     console.print("\nSet it up and run it:", style="bold")
     console.print(f"  {result.setup_command(dest)}", markup=False, highlight=False)
     console.print("Run its tests (inside the project):", style="bold")

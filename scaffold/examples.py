@@ -6,11 +6,13 @@ included), with the default answers and ``project_name: Example``. Regenerate th
     python -m scaffold.examples
 
 ``tests/test_examples.py`` renders them again into a temporary directory and fails when the
-committed copies differ. Two things are left out so that the copies carry nothing of the
+committed copies differ. Three things are left out so that the copies carry nothing of the
 machine or the moment that rendered them:
 
 - ``.env``: it holds the project's freshly generated secrets (a new ``SECRET_KEY`` at every
   render); ``.env.example`` next to it shows what goes in it.
+- ``uv.lock``: it pins the newest versions on the package index at the moment of the render
+  (``lock=False``: not made at all).
 - ``_src_path`` and ``_commit`` in ``.copier-answers.yml``: the template's path on the
   rendering machine and the commit it was at. To update a copy of an example with
   ``scaffold update``, add them back (see README.md, "Updating a project").
@@ -49,7 +51,7 @@ def examples_dir() -> Path:
 
 def render_example(framework: str, dest: Path) -> Path:
     """Render the example project of ``framework`` into ``dest`` (which must not exist)."""
-    new_project(dest, framework=framework, data=ANSWERS, defaults=True, git=False)
+    new_project(dest, framework=framework, data=ANSWERS, defaults=True, git=False, lock=False)
     for name in LEFT_OUT_FILES:
         (dest / name).unlink(missing_ok=True)
     answers = dest / ANSWERS_FILE

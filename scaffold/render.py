@@ -1,4 +1,4 @@
-"""``new_project()``: validate, render into a staging directory, move into place, ``git init``.
+"""``new_project()``: validate, render into a staging directory, lock, move into place, git init.
 
 Nothing is written until every check has passed, and a render that fails (or is interrupted)
 half-way leaves nothing behind: copier renders into a staging directory created next to DEST
@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,10 @@ from scaffold.questionnaire import check_answers, load_data_file, load_questions
 from scaffold.source import TemplateSource, resolve_template
 
 TEST_COMMAND = "uv run pytest"
+LOCK_FILE = "uv.lock"
+# `uv lock` takes a few seconds with the package index at hand; this is for an index that
+# answers slowly or not at all (uv retries), after which the first `uv sync` locks instead.
+LOCK_TIMEOUT = 120.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ class NewProjectResult:
     commit: str | None = None
     pretend: bool = False
     files: tuple[str, ...] = field(default=())
+    lock_problem: str | None = None
+    """Why there is no ``uv.lock`` (one line), or None: there is one, or locking was not asked."""
 
     @property
     def slug(self) -> str:
@@ -62,6 +69,47 @@ class NewProjectResult:
     def test_command(self) -> str:
         """The one command that runs the project's tests (inside the project)."""
         return TEST_COMMAND
+
+
+def _uv_binary() -> str | None:
+    """The uv executable of the ``uv`` package scaffold depends on, else uv on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
+
+
+def lock_project(project: Path) -> str | None:
+    """Run ``uv lock`` in a rendered project: None when it wrote ``uv.lock``, else why not in
+    one line (no index reachable, most likely; the project's first ``uv sync`` locks then)."""
+    uv = _uv_binary()
+    if uv is None:
+        return "uv is not installed"
+    # Our own virtual environment is none of the project's business.
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT")
+    }
+    try:
+        proc = subprocess.run(
+            [uv, "lock", "--quiet"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=LOCK_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return f"`uv lock` took more than {LOCK_TIMEOUT:.0f} s"
+    except OSError as exc:
+        return f"cannot run uv: {exc.strerror or exc}"
+    if proc.returncode == 0 and (project / LOCK_FILE).is_file():
+        return None
+    lines = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
+    # uv's first line names the failure ("error: Failed to fetch ..."); the rest is its causes.
+    return lines[0].removeprefix("error: ") if lines else f"`uv lock` exited {proc.returncode}"
 
 
 def _collect_data(
@@ -133,6 +181,7 @@ def new_project(
     template: str | None = None,
     vcs_ref: str | None = None,
     git: bool = True,
+    lock: bool = True,
     pretend: bool = False,
     interactive: bool = False,
 ) -> NewProjectResult:
@@ -141,6 +190,8 @@ def new_project(
     ``data`` is either a mapping of answers or ``KEY=VALUE`` strings; ``data_file`` a YAML
     mapping of answers (``data`` wins over it, ``framework`` over both). Without
     ``defaults`` the questions are asked, which needs ``interactive`` (a terminal).
+    With ``lock``, ``uv lock`` writes ``uv.lock`` (in the first commit); when it cannot (no
+    package index), ``lock_problem`` says why and the project is made all the same.
     Raises a :class:`ScaffoldError` subclass for every problem the user can fix.
     """
     answers = _collect_data(data, Path(data_file) if data_file is not None else None, framework)
@@ -175,6 +226,9 @@ def new_project(
         # Render into staging/<name> so that defaults derived from the folder name are right.
         work = staging / target.name
         recorded, files = _run_copier(source, work, answers, defaults=defaults, pretend=False)
+        lock_problem = lock_project(work) if lock else None
+        if lock and lock_problem is None:
+            files = tuple(sorted((*files, LOCK_FILE)))
         commit = None
         if git:
             message = f"Initial commit: {recorded.get('framework')} project, scaffold {__version__}"
@@ -192,4 +246,6 @@ def new_project(
                 f"cannot write {target}: {exc.strerror or exc}", hint="check DEST and try again"
             ) from exc
         raise
-    return NewProjectResult(target, recorded, source, commit=commit, files=files)
+    return NewProjectResult(
+        target, recorded, source, commit=commit, files=files, lock_problem=lock_problem
+    )

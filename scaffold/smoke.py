@@ -28,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from scaffold.errors import InvalidAnswer, MissingTool, ScaffoldError, one_line
 from scaffold.presets import Preset, select_presets, validate_presets
+from scaffold.render import LOCK_FILE
 from scaffold.toolenv import project_env
 
 POSTGRES_URL_VAR = "SCAFFOLD_SMOKE_POSTGRES_URL"
@@ -50,10 +51,17 @@ class Step:
     needs: tuple[str, ...] = ("install",)
     """Steps that must have passed first; one this variant does not have (``database`` for
     SQLite) counts as passed."""
+    locked: bool = False
+    """Add ``--locked`` when the project has a ``uv.lock``: install exactly it, as the
+    project's CI and Dockerfile do (a lock that no longer matches pyproject.toml fails)."""
+
+    def command(self, uv: str, project: Path) -> list[str]:
+        locked = self.locked and (project / LOCK_FILE).is_file()
+        return [uv, *self.args, *(("--locked",) if locked else ())]
 
 
 STEPS: tuple[Step, ...] = (
-    Step("install", ("sync",), needs=()),
+    Step("install", ("sync",), needs=(), locked=True),
     Step("lint", ("run", "ruff", "check")),
     Step("format", ("run", "ruff", "format", "--check")),
     Step("types", ("run", "mypy")),
@@ -275,14 +283,14 @@ class _Variant:
             name = self.report.preset.name
             self.record(StepResult(name, step.name, "skipped", detail=f"{blocker} failed"))
             return
-        cmd = [uv, *step.args]
+        cmd = step.command(uv, project)
         with self.timed(step.name) as finish:
             result = self.runner(cmd, project, env, self.timeout)
             if result.returncode == 0:
                 finish("passed")
             else:
                 why = "timed out" if result.returncode is None else f"exit {result.returncode}"
-                shown = " ".join(["uv", *step.args])
+                shown = " ".join(["uv", *cmd[1:]])
                 finish("failed", f"`{shown}` {why}", _tail(result.output))
 
 

@@ -295,6 +295,28 @@ def test_git_failure_leaves_nothing(workdir: Path, monkeypatch: pytest.MonkeyPat
     assert snapshot(workdir) == before
 
 
+def test_new_without_the_package_index_says_the_first_sync_will_lock(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offline_uv = workdir / "offline-uv"
+    offline_uv.write_text(
+        "#!/bin/sh\necho 'error: Failed to fetch: `https://pypi.org/simple/flask/`' >&2\n"
+        "echo '  Caused by: dns error' >&2\nexit 2\n"
+    )
+    offline_uv.chmod(0o755)
+    monkeypatch.setattr("scaffold.render._uv_binary", lambda: str(offline_uv))
+
+    result = invoke("new", "acme", "--defaults")
+
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if "uv.lock" in line]
+    assert lines == [
+        "No uv.lock yet (Failed to fetch: `https://pypi.org/simple/flask/`): the first"
+        " `uv sync` will make it."
+    ]
+    assert not (workdir / "acme" / "uv.lock").exists()
+
+
 def test_exit_codes_are_distinct() -> None:
     codes = [
         cls.exit_code
@@ -328,6 +350,13 @@ def test_new_with_defaults(workdir: Path) -> None:
         " && uv run acme-shop serve" in result.stdout
     )
     assert "uv run pytest" in result.stdout
+    # uv.lock, made at render time (the package index is reachable), in the first commit
+    assert (project / "uv.lock").is_file()
+    assert "No uv.lock" not in result.stdout
+    tracked = subprocess.run(
+        ["git", "ls-files", "uv.lock"], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert tracked.stdout.strip() == "uv.lock"
     # one commit, clean tree, .env ignored
     assert gitrepo.commit_count(project) == 1
     assert gitrepo.is_clean(project)

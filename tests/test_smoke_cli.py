@@ -450,3 +450,11 @@ def test_one_job_runs_the_variants_one_after_the_other(
     assert ("minimal", "install", "failed") in rows(result.stdout)
     assert ("fastapi-default", "install", "failed") in rows(result.stdout)
     assert fake.threads == {threading.main_thread().name}
+
+
+def test_install_is_locked_when_the_project_has_a_lock_file(tmp_path: Path) -> None:
+    install = next(step for step in smoke.STEPS if step.name == "install")
+
+    assert install.command("uv", tmp_path) == ["uv", "sync"]
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    assert install.command("uv", tmp_path) == ["uv", "sync", "--locked"]

@@ -157,7 +157,8 @@ def test_image_is_built_with_uv_in_stages_and_runs_unprivileged_with_a_healthche
     text = "\n".join(lines)
 
     assert len(stages) >= 3, stages  # uv, builder, runtime
-    assert "uv sync" in text
+    assert "uv sync --locked" in text
+    assert "COPY pyproject.toml uv.lock ./" in text
     assert "COPY --from=builder /app/.venv" in text
     assert users, "the image runs as root"
     assert users[-1].split(":")[0] not in {"root", "0"}
@@ -283,7 +284,7 @@ def test_ci_runs_every_check_with_the_services_the_tests_need(
     postgresql = rendered.answers["database"] == "postgresql"
 
     for expected in (
-        "uv sync",
+        "uv sync --locked",
         "uv run ruff check",
         "uv run ruff format --check",
         "uv run mypy",
