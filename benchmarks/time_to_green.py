@@ -3,7 +3,8 @@
     python benchmarks/time_to_green.py [--reps N]
 
 Per flavor (defaults, SQLite), alternating flavors each repetition: `scaffold new DEST
---defaults` (with git), `uv sync` (uv's cache is warmed by one untimed install first), then
+--defaults` (with git and `uv lock`), `uv sync --locked` (what the project's CI and Dockerfile
+run; uv's cache is warmed by one untimed install first), then
 `uv run pytest` (the project's own command: coverage on, fail under 90%). Prints each phase's
 median and spread, the total, and the targets (each flavor <= 8 s; no slower than
 cookiecutter-flask's 7.7 s, the side-by-side figure of issue 12: its template lives on GitHub,
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from _common import ENV, FRAMEWORKS, header, load_average, summary, timed, tool
 
-PHASES = ("scaffold new", "uv sync", "uv run pytest")
+PHASES = ("scaffold new", "uv sync --locked", "uv run pytest")
 TARGET_SECONDS = 8.0
 COOKIECUTTER_FLASK_SECONDS = 7.7  # issue 12's side-by-side run: 0.4 + 2.2 + 4.8 s, 30 tests
 
@@ -37,7 +38,7 @@ def run_once(flavor: str, dest: Path, env: dict[str, str]) -> dict[str, float]:
         "scaffold new": timed(
             [tool("scaffold"), "new", str(dest), "--framework", flavor, "--defaults"]
         ),
-        "uv sync": timed([uv, "sync", "--quiet"], cwd=dest, env=env),
+        "uv sync --locked": timed([uv, "sync", "--locked", "--quiet"], cwd=dest, env=env),
         "uv run pytest": timed([uv, "run", "pytest"], cwd=dest, env=env),
     }
 
@@ -51,7 +52,7 @@ def main() -> None:
         help="keep PYTHONDONTWRITEBYTECODE=1 for the projects: every run compiles from source",
     )
     args = parser.parse_args()
-    header("Time to green: scaffold new -> uv sync -> uv run pytest (uv cache warm)")
+    header("Time to green: scaffold new -> uv sync --locked -> uv run pytest (uv cache warm)")
     env = {k: v for k, v in ENV.items() if k != "PYTHONDONTWRITEBYTECODE"}
     if args.dont_write_bytecode:
         env["PYTHONDONTWRITEBYTECODE"] = "1"

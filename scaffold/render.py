@@ -107,9 +107,25 @@ def lock_project(project: Path) -> str | None:
         return f"cannot run uv: {exc.strerror or exc}"
     if proc.returncode == 0 and (project / LOCK_FILE).is_file():
         return None
-    lines = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
-    # uv's first line names the failure ("error: Failed to fetch ..."); the rest is its causes.
-    return lines[0].removeprefix("error: ") if lines else f"`uv lock` exited {proc.returncode}"
+    return _lock_failure(proc.stderr) or f"`uv lock` exited {proc.returncode}"
+
+
+def _lock_failure(stderr: str) -> str:
+    """uv's error in one line: what failed, the URL it could not fetch and the first cause.
+
+    uv writes the failure, then a line per cause (``error: Request failed after 3 retries``,
+    ``cause: Failed to fetch: https://...``, ..., ``cause: Connection refused (os error 111)``).
+    """
+    prefixes = ("error:", "cause:", "Caused by:")
+    parts = [
+        line.strip().split(":", 1)[1].strip()
+        for line in stderr.splitlines()
+        if line.strip().startswith(prefixes)
+    ]
+    if len(parts) <= 2:
+        return "; ".join(parts)
+    fetch = [part for part in parts[1:-1] if part.startswith("Failed to fetch")]
+    return "; ".join([parts[0], *fetch[:1], parts[-1]])
 
 
 def _collect_data(

@@ -63,6 +63,21 @@ def copier_questions() -> list[str]:
     return [key for key in data if not key.startswith("_")]
 
 
+@pytest.fixture(autouse=True)
+def _stand_in_uv_lock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`scaffold new` runs `uv lock` (seconds, and the package index, per project): tests that
+    are not about the lock, and install nothing, get a stand-in uv.lock. Those marked
+    `uv_lock`, and the suites that install the projects, run the real one."""
+    real = ("uv_lock", "smoke", "packaging", "contract", "browser")
+    if any(request.node.get_closest_marker(name) for name in real):
+        return
+
+    def stand_in(project: Path) -> None:
+        (project / "uv.lock").write_text("# a stand-in for uv.lock (tests/conftest.py)\n")
+
+    monkeypatch.setattr("scaffold.render.lock_project", stand_in)
+
+
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty current directory for a CLI run."""

@@ -295,13 +295,16 @@ def test_git_failure_leaves_nothing(workdir: Path, monkeypatch: pytest.MonkeyPat
     assert snapshot(workdir) == before
 
 
+@pytest.mark.uv_lock
 def test_new_without_the_package_index_says_the_first_sync_will_lock(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     offline_uv = workdir / "offline-uv"
     offline_uv.write_text(
-        "#!/bin/sh\necho 'error: Failed to fetch: `https://pypi.org/simple/flask/`' >&2\n"
-        "echo '  Caused by: dns error' >&2\nexit 2\n"
+        "#!/bin/sh\necho 'error: Request failed after 3 retries in 3.8s' >&2\n"
+        "echo '  cause: Failed to fetch: https://pypi.org/simple/flask/' >&2\n"
+        "echo '  cause: client error (Connect)' >&2\n"
+        "echo '  cause: dns error: failed to lookup address information' >&2\nexit 2\n"
     )
     offline_uv.chmod(0o755)
     monkeypatch.setattr("scaffold.render._uv_binary", lambda: str(offline_uv))
@@ -311,10 +314,16 @@ def test_new_without_the_package_index_says_the_first_sync_will_lock(
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if "uv.lock" in line]
     assert lines == [
-        "No uv.lock yet (Failed to fetch: `https://pypi.org/simple/flask/`): the first"
-        " `uv sync` will make it."
+        "No uv.lock yet (Request failed after 3 retries in 3.8s; Failed to fetch:"
+        " https://pypi.org/simple/flask/; dns error: failed to lookup address information):"
+        " the first `uv sync` will make it."
     ]
-    assert not (workdir / "acme" / "uv.lock").exists()
+    # the project is there all the same, committed
+    project = workdir / "acme"
+    assert (project / "pyproject.toml").is_file()
+    assert not (project / "uv.lock").exists()
+    assert gitrepo.commit_count(project) == 1
+    assert gitrepo.is_clean(project)
 
 
 def test_exit_codes_are_distinct() -> None:
@@ -350,13 +359,9 @@ def test_new_with_defaults(workdir: Path) -> None:
         " && uv run acme-shop serve" in result.stdout
     )
     assert "uv run pytest" in result.stdout
-    # uv.lock, made at render time (the package index is reachable), in the first commit
-    assert (project / "uv.lock").is_file()
+    # uv.lock (a stand-in here, see conftest.py), in the first commit
+    assert "uv.lock" in git_out(project, "ls-files").splitlines()
     assert "No uv.lock" not in result.stdout
-    tracked = subprocess.run(
-        ["git", "ls-files", "uv.lock"], cwd=project, capture_output=True, text=True, check=True
-    )
-    assert tracked.stdout.strip() == "uv.lock"
     # one commit, clean tree, .env ignored
     assert gitrepo.commit_count(project) == 1
     assert gitrepo.is_clean(project)
@@ -471,3 +476,17 @@ def test_help_does_not_import_copier() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     assert proc.stdout.strip() == "False"
+
+
+@pytest.mark.uv_lock
+@pytest.mark.parametrize("lock", [True, False], ids=["lock", "no-lock"])
+def test_new_locks_the_project_with_uv_unless_told_not_to(workdir: Path, lock: bool) -> None:
+    result = invoke("new", "acme", "--defaults", "--lock" if lock else "--no-lock")
+
+    assert result.exit_code == 0, result.output
+    project = workdir / "acme"
+    assert (project / "uv.lock").is_file() is lock
+    if lock:
+        assert (project / "uv.lock").read_text().startswith("version = ")
+        assert "uv.lock" in git_out(project, "ls-files").splitlines()
+    assert "No uv.lock" not in result.stdout
