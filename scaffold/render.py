@@ -26,6 +26,7 @@ from scaffold.errors import (
 )
 from scaffold.questionnaire import check_answers, load_data_file, load_questions, parse_data_items
 from scaffold.source import TemplateSource, resolve_template
+from scaffold.toolenv import project_env
 
 TEST_COMMAND = "uv run pytest"
 LOCK_FILE = "uv.lock"
@@ -87,10 +88,8 @@ def lock_project(project: Path) -> str | None:
     uv = _uv_binary()
     if uv is None:
         return "uv is not installed"
-    # Our own virtual environment is none of the project's business.
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT")
-    }
+    # Our own virtual environment is none of the project's business (toolenv.py).
+    env = project_env()
     try:
         proc = subprocess.run(
             [uv, "lock", "--quiet"],
