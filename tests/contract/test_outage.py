@@ -1,10 +1,13 @@
 """A database outage under a running server, on a PostgreSQL instance of this test's own
 (initdb + pg_ctl on a free port, as the postgres user; the machine's server is never touched):
 every endpoint that needs the database answers 503 within 5 s, /health/live stays 200, and
-service comes back by itself when the database does, without a restart."""
+service comes back by itself when the database does, without a restart. The admin too: its
+pages, login and forms answer 503 (never a 500), and its sessions outlive the outage."""
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import subprocess
 import tempfile
@@ -24,12 +27,14 @@ from tests.contract.conftest import (
     Project,
     start_server,
 )
+from tests.contract.test_contract import admin_login
 from tests.helpers import free_port
 
 pytestmark = pytest.mark.contract
 
 UNAVAILABLE_WITHIN = 5.0  # API-CONTRACT.md: a 503 within 5 s, never a hang
 RECOVERY_TIMEOUT = 60.0
+CSRF_INPUT = re.compile(r"<input\b[^>]*\bname=\"csrf_token\"[^>]*>")
 
 
 @dataclass
@@ -98,6 +103,14 @@ def first_answer(get: Callable[[], httpx.Response]) -> tuple[httpx.Response | No
     return response, time.monotonic() - started
 
 
+def csrf_token(page: httpx.Response) -> str:
+    """The CSRF token of the first form of an admin page."""
+    tag = CSRF_INPUT.search(page.text)
+    value = re.search(r'\bvalue="([^"]*)"', tag.group(0)) if tag else None
+    assert value, f"no CSRF token on {page.url}: {page.text[:500]}"
+    return html.unescape(value.group(1))
+
+
 def test_a_database_outage_is_503_within_5_s_and_service_resumes_by_itself(
     project: Project, postgres: PrivatePostgres
 ) -> None:
@@ -123,6 +136,15 @@ def test_a_database_outage_is_503_within_5_s_and_service_resumes_by_itself(
         created = client.post("/api/v1/items", json={"name": "before", "price": 1}, headers=auth)
         assert created.status_code == 201, created.text
         item = f"/api/v1/items/{created.json()['id']}"
+        admin, admin_page = admin_login(server, SUPERUSER)
+        assert admin_page.status_code == 200, admin_page.text
+        logout_form = {"csrf_token": csrf_token(admin_page)}
+        visitor = server.client(behind_tls_proxy=True)
+        login_form = {
+            "email": SUPERUSER.email,
+            "password": SUPERUSER.password,
+            "csrf_token": csrf_token(visitor.get("/admin/login")),
+        }
 
         postgres.stop()
         needs_database: dict[str, Callable[[], httpx.Response]] = {
@@ -138,6 +160,9 @@ def test_a_database_outage_is_503_within_5_s_and_service_resumes_by_itself(
             ),
             "GET /health/ready": lambda: client.get("/health/ready"),
             "GET /health": lambda: client.get("/health"),
+            "GET /admin/": lambda: admin.get("/admin/"),
+            "POST /admin/login": lambda: visitor.post("/admin/login", data=login_form),
+            "POST /admin/logout": lambda: admin.post("/admin/logout", data=logout_form),
         }
         timeline = []
         for name, call in needs_database.items():
@@ -162,6 +187,8 @@ def test_a_database_outage_is_503_within_5_s_and_service_resumes_by_itself(
         assert server.process.poll() is None  # the same server, never restarted
         after = client.post("/api/v1/items", json={"name": "after", "price": 1}, headers=auth)
         assert after.status_code == 201, after.text
+        admin_after = admin.get("/admin/")  # still logged in
+        assert admin_after.status_code == 200, admin_after.text
         print(
             f"[{server.framework}] outage: "
             + ", ".join(timeline)

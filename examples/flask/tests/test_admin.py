@@ -12,13 +12,17 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from example import admin_sessions
 from example.ratelimit import LoginRateLimiter
-from tests.common import DEFAULT_PASSWORD, ApiClient, MakeUser, auth_events
+from tests.common import DATABASE_ERRORS, DEFAULT_PASSWORD, ApiClient, MakeUser, auth_events
 
 LOGIN_URL = "/admin/login"
 LOGOUT_URL = "/admin/logout"
+ITEM_FORM_URL = "/admin/item/new/"  # the form for a new item
 INPUT_TAG = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
 
 
@@ -302,6 +306,63 @@ def test_the_admin_login_is_a_503_when_the_limit_cannot_be_counted(
 
     assert log_in(client, "admin@example.com").status_code == 503
     assert_logged_out(client)
+
+
+@DATABASE_ERRORS
+def test_the_admin_is_a_503_while_the_database_cannot_be_reached(
+    client: ApiClient,
+    make_user: MakeUser,
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+    status: int,
+) -> None:
+    make_user("admin@example.com", is_superuser=True)
+    log_in(client, "admin@example.com")
+    page = get(client, "/admin/")
+    assert page.status_code == 200, page.text
+    token = attribute(inputs(page.text)["csrf_token"], "value")
+    login = {"email": "admin@example.com", "password": DEFAULT_PASSWORD, "csrf_token": token}
+
+    def unreachable(*_args: object, **_kwargs: object) -> NoReturn:
+        raise error
+
+    with monkeypatch.context() as patch:
+        # Every connection the app asks its pool for: the session lookup of each admin page
+        # first of all.
+        patch.setattr(Pool, "connect", unreachable)
+        answers = {
+            "GET /admin/": get(client, "/admin/"),
+            "POST /admin/login": client.post(LOGIN_URL, data=login, follow_redirects=False),
+            "POST /admin/logout": client.post(
+                LOGOUT_URL, data={"csrf_token": token}, follow_redirects=False
+            ),
+        }
+
+    for request, response in answers.items():
+        assert response.status_code == status, f"{request}: {response.text}"
+        assert "Traceback" not in response.text
+    assert get(client, "/admin/").status_code == 200  # the same session, once it is back
+
+
+def test_a_form_saved_as_the_database_stops_answering_is_a_503(
+    client: ApiClient, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner_id = make_user("admin@example.com", is_superuser=True)
+    log_in(client, "admin@example.com")
+    page = get(client, ITEM_FORM_URL)
+    assert page.status_code == 200, page.text
+    form = {"name": "Widget", "description": "", "price": "2.5", "owner": str(owner_id)}
+    form["csrf_token"] = attribute(inputs(page.text)["csrf_token"], "value") or ""
+
+    def unreachable(*_args: object, **_kwargs: object) -> NoReturn:
+        raise OperationalError("COMMIT", None, Exception("server closed the connection"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Session, "commit", unreachable)
+        response = client.post(ITEM_FORM_URL, data=form, follow_redirects=False)
+
+    assert response.status_code == 503, response.text
+    assert "Service unavailable" in response.text
 
 
 def test_admin_logins_are_logged_with_the_account_and_the_client_address(

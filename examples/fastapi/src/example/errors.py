@@ -12,8 +12,8 @@ from fastapi import FastAPI, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from example.database_errors import (
     UNAVAILABLE_DETAIL,
@@ -30,16 +30,10 @@ log = structlog.get_logger("example.errors")
 def register_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(NulCharacterError, nul_character_error_handler)
-    register_unavailable_handlers(app)
-    # Exception is handled by Starlette's outermost middleware, after every other one.
-    app.add_exception_handler(Exception, unhandled_error_handler)
-
-
-def register_unavailable_handlers(app: Starlette) -> None:
-    """503 for what cannot be reached (database_errors.py): on the app, and on an app mounted
-    in it (the admin's), whose route errors never reach the app's own handlers."""
     for unavailable in UNAVAILABLE_ERRORS:
         app.add_exception_handler(unavailable, unavailable_error_handler)
+    # Exception is handled by Starlette's outermost middleware, after every other one.
+    app.add_exception_handler(Exception, unhandled_error_handler)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -74,17 +68,61 @@ async def unavailable_error_handler(request: Request, exc: Exception) -> JSONRes
     )
 
 
+class MountedAppErrors:
+    """The error answers of an app mounted in this one (the admin's): its outermost middleware.
+
+    A mounted app's exception handlers cover its routes, not its middleware (the admin's login
+    check reads its session from the database); and what it does not handle, it answers with
+    a 500 of its own and raises again, too late for this app's handlers. So here, for anything
+    its routes or middleware raise: a 503 for what cannot be reached, else a 500 (logged once,
+    with its traceback), both as this app answers them.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_start)
+        except Exception as exc:
+            if started:
+                raise
+            request = Request(scope, receive)
+            if database_unavailable(exc):
+                response = await unavailable_error_handler(request, exc)
+            else:
+                response = _internal_error(request, exc)
+            await response(scope, receive, send)
+
+
 async def unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    """A bug: log it with its traceback; the client gets a plain 500, never a traceback."""
+    """A bug: log it with its traceback; the client gets a plain 500, never a traceback.
+
+    This handler runs outside the app's middleware: it adds the headers they would.
+    """
+    response = _internal_error(request, exc)
+    response.headers.update(dict(request.app.state.security_headers.always))
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        response.headers[REQUEST_ID_HEADER] = request_id
+    return response
+
+
+def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     request_id = getattr(request.state, "request_id", None)
     log.error("unhandled_exception", request_id=request_id, exc_info=exc)
-    headers = dict(request.app.state.security_headers.always)
-    if request_id:
-        headers[REQUEST_ID_HEADER] = request_id
     return JSONResponse(
-        {"detail": "Internal Server Error"},
-        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
-        headers=headers,
+        {"detail": "Internal Server Error"}, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR
     )
 
 

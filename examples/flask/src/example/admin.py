@@ -39,6 +39,7 @@ from wtforms.validators import InputRequired, StopValidation, ValidationError
 from example import admin_sessions
 from example.api.auth import RATE_LIMITED, login_limiter
 from example.auth import client_address
+from example.database_errors import database_unavailable
 from example.db import get_database, get_session
 from example.headers import csp_nonce
 from example.models import NUL, Item, User
@@ -220,6 +221,14 @@ class SuperuserModelView(ModelView):  # type: ignore[misc]  # Flask-Admin is unt
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> ResponseReturnValue:
         return _refuse()
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        """A database that stops answering while a form is saved is the app's 503 (errors.py),
+        not Flask-Admin's "Failed to create record" above the form again."""
+        if database_unavailable(exc):
+            raise exc
+        handled: bool = super().handle_view_exception(exc)
+        return handled
 
 
 class NewPasswordField(PasswordField):  # type: ignore[misc]  # WTForms is untyped

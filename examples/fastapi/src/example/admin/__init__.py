@@ -27,7 +27,7 @@ from example.admin.auth import AdminAuthProvider
 from example.admin.csrf import CSRFMiddleware, csrf_input
 from example.admin.views import ItemView, UserView
 from example.database_errors import NulCharacterError
-from example.errors import nul_character_error_handler, register_unavailable_handlers
+from example.errors import MountedAppErrors, nul_character_error_handler
 from example.headers import ScriptNonceExtension
 from example.models import Item, User
 from example.ratelimit import LoginRateLimiter
@@ -84,9 +84,10 @@ def init_admin(
     admin.templates.env.auto_reload = settings.environment == "development"
     admin.add_view(UserView(User, icon="fa fa-users"))
     admin.add_view(ItemView(Item, icon="fa fa-box"))
+    # Outermost: a database or a login limit's Redis that does not answer is a 503 wherever the
+    # admin meets it (its login check, its pages and forms, its session's commit), a bug a 500.
+    admin.middlewares.insert(0, Middleware(MountedAppErrors))
     admin.mount_to(app)
-    # A database or a login limit's Redis that does not answer is a 503 here too, and text
-    # with a NUL character in a search (database_errors.py) a 422.
-    register_unavailable_handlers(admin.app)
+    # Text with a NUL character in a search (database_errors.py) is a 422.
     admin.app.add_exception_handler(NulCharacterError, nul_character_error_handler)
     return admin
