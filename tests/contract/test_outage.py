@@ -6,8 +6,6 @@ pages, login and forms answer 503 (never a 500), and its sessions outlive the ou
 
 from __future__ import annotations
 
-import html
-import re
 import shutil
 import subprocess
 import tempfile
@@ -27,14 +25,13 @@ from tests.contract.conftest import (
     Project,
     start_server,
 )
-from tests.contract.test_contract import admin_login
+from tests.contract.helpers import FormParser, admin_login
 from tests.helpers import free_port
 
 pytestmark = pytest.mark.contract
 
 UNAVAILABLE_WITHIN = 5.0  # API-CONTRACT.md: a 503 within 5 s, never a hang
 RECOVERY_TIMEOUT = 60.0
-CSRF_INPUT = re.compile(r"<input\b[^>]*\bname=\"csrf_token\"[^>]*>")
 
 
 @dataclass
@@ -104,11 +101,18 @@ def first_answer(get: Callable[[], httpx.Response]) -> tuple[httpx.Response | No
 
 
 def csrf_token(page: httpx.Response) -> str:
-    """The CSRF token of the first form of an admin page."""
-    tag = CSRF_INPUT.search(page.text)
-    value = re.search(r'\bvalue="([^"]*)"', tag.group(0)) if tag else None
-    assert value, f"no CSRF token on {page.url}: {page.text[:500]}"
-    return html.unescape(value.group(1))
+    """The CSRF token of the first form of an admin page that has one."""
+    parser = FormParser()
+    parser.feed(page.text)
+    tokens = [
+        field["value"]
+        for form in parser.forms
+        for field in form["inputs"]
+        if field.get("name") == "csrf_token" and field.get("value")
+    ]
+    assert tokens, f"no CSRF token on {page.url}: {page.text[:500]}"
+    token: str = tokens[0]
+    return token
 
 
 def test_a_database_outage_is_503_within_5_s_and_service_resumes_by_itself(
