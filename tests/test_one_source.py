@@ -141,14 +141,21 @@ def test_the_render_and_static_check_variants_are_the_presets() -> None:
 
 TEMPLATES = REPO_ROOT / "templates"
 _STUB = re.compile(r'\s*\{%-? include "(?P<target>[^"]+)" -?%\}\s*')
+_EXTENDS = re.compile(r'\s*\{%-? extends "(?P<target>templates/[^"]+)" -?%\}')
 
 
 def _include_stubs(framework: str) -> dict[str, str]:
-    """The framework tree's files that only include a shared partial: path -> the partial."""
+    """The framework tree's files made from a shared partial: path -> the partial.
+
+    A file either only includes the partial, or extends it (and fills in its blocks).
+    """
     root = TEMPLATES / framework
     stubs = {}
     for path in root.rglob("*"):
-        if path.is_file() and (match := _STUB.fullmatch(path.read_text(encoding="utf-8"))):
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        if match := _STUB.fullmatch(text) or _EXTENDS.match(text):
             stubs[path.relative_to(root).as_posix()] = match["target"]
     return stubs
 
