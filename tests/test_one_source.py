@@ -177,3 +177,23 @@ def test_every_include_stub_names_a_shared_partial_that_exists(framework: str) -
         if not target.startswith("templates/shared/") or not (REPO_ROOT / target).is_file()
     }
     assert missing == {}
+
+
+def test_no_shared_template_reads_the_framework_answer() -> None:
+    """What differs by framework lives in the framework trees (their blocks or files), so no
+    shared template branches on ``framework``."""
+    import jinja2
+    from jinja2 import meta
+
+    # Parsed only, never rendered (so no autoescape), with the filters copier adds.
+    extensions = ["jinja2_ansible_filters.AnsibleCoreFiltersExtension"]
+    env = jinja2.Environment(extensions=extensions)  # noqa: S701
+    # Every file: an include renders whatever it names, .jinja or not.
+    shared = sorted(path for path in (TEMPLATES / "shared").rglob("*") if path.is_file())
+    assert shared
+    readers = [
+        path.relative_to(TEMPLATES).as_posix()
+        for path in shared
+        if "framework" in meta.find_undeclared_variables(env.parse(path.read_text("utf-8")))
+    ]
+    assert readers == []
