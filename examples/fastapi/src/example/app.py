@@ -9,7 +9,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from example.api import API_PREFIX, api_routers, health, ws
-from example.db import create_engine, create_sessionmaker, read_execution_options
+from example.db import create_engine, create_sessionmaker
 from example.docs import add_docs
 from example.errors import register_exception_handlers
 from example.events import EventHub
@@ -22,6 +22,7 @@ from example.middleware import (
 )
 from example.ratelimit import LoginRateLimiter
 from example.settings import Settings, server_settings
+from example.sqlite import read_execution_options
 
 if TYPE_CHECKING:
     from example.metrics import RequestMetrics
@@ -40,7 +41,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     try:
         yield {
             "sessionmaker": app.state.sessionmaker,
-            "read_execution_options": read_execution_options(app.state.engine),
+            "read_execution_options": read_execution_options(app.state.engine.dialect),
         }
     finally:
         app.state.events.stop()

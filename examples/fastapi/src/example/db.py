@@ -55,21 +55,6 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def read_execution_options(engine: AsyncEngine) -> dict[str, Any]:
-    """The execution options of a session that only reads (deps.ReadSessionDep).
-
-    On PostgreSQL its statements run in autocommit mode: no BEGIN and ROLLBACK around a
-    read, two round trips of the three a lookup by id would take. Nothing is lost: under
-    READ COMMITTED, PostgreSQL's default, each statement sees a snapshot of its own inside a
-    transaction too. (Per session rather than an engine option: SQLAlchemy implements the
-    latter with an event, which then costs every statement of every session.) SQLite keeps
-    its transactions.
-    """
-    if engine.dialect.name == "sqlite":
-        return {}
-    return {"isolation_level": "AUTOCOMMIT"}
-
-
 def discard_closed_connection(_dbapi_connection: Any, _record: Any, proxy: Any) -> None:
     """Make the pool connect afresh instead of handing out a connection the server closed."""
     if proxy.driver_connection.is_closed():

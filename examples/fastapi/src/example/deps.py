@@ -49,7 +49,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session for an endpoint that only reads: no transaction around its statements on
-    PostgreSQL (db.read_execution_options). Never use it to write."""
+    PostgreSQL (sqlite.read_execution_options). Never use it to write."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.state.sessionmaker
     options: dict[str, Any] = request.state.read_execution_options
     async with sessionmaker() as session:

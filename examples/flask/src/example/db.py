@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from example.database_errors import refuse_nul_characters
 from example.settings import Settings
-from example.sqlite import configure_sqlite
+from example.sqlite import configure_sqlite, read_execution_options
 
 EXTENSION_KEY = "example.database"
 # Database connections per worker process: one per request it serves at once
@@ -30,6 +30,8 @@ class Database:
     sessionmaker: sessionmaker[Session]
     # The current request's session; `session()` opens it on first use.
     session: scoped_session[Session]
+    # The execution options of a session that only reads (get_read_session).
+    read_options: dict[str, Any]
 
 
 def init_app(app: Flask, settings: Settings) -> Database:
@@ -49,7 +51,12 @@ def init_app(app: Flask, settings: Settings) -> Database:
         event.listen(engine, "checkout", _discard_closed_connection)
     refuse_nul_characters(engine)
     factory = sessionmaker(engine, expire_on_commit=False)
-    database = Database(engine, factory, scoped_session(factory, scopefunc=_app_context_id))
+    database = Database(
+        engine,
+        factory,
+        scoped_session(factory, scopefunc=_app_context_id),
+        read_execution_options(engine.dialect),
+    )
     app.extensions[EXTENSION_KEY] = database
     app.teardown_appcontext(close_session)
     return database
@@ -63,6 +70,16 @@ def get_database(app: Flask | None = None) -> Database:
 def get_session() -> Session:
     """This request's session, opened on first use."""
     return get_database().session()
+
+
+def get_read_session() -> Session:
+    """This request's session, for an endpoint that only reads: no transaction around its
+    statements on PostgreSQL (sqlite.read_execution_options). Never use it to write."""
+    database = get_database()
+    session = database.session()
+    if database.read_options and not session.in_transaction():
+        session.connection(execution_options=database.read_options)
+    return session
 
 
 def close_session(_error: BaseException | None = None) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from example.api.blueprint import make_blueprint
-from example.db import get_session
+from example.db import get_read_session
 from example.readiness import readiness, redis_answers
 from example.schemas import Health, Liveness, Readiness
 
@@ -17,7 +17,7 @@ blp = make_blueprint("health", url_prefix="", description="Liveness and readines
 
 
 def check_database() -> None:
-    get_session().execute(text("SELECT 1"))
+    get_read_session().execute(text("SELECT 1"))
 
 
 def _database_answers() -> bool:

@@ -1,15 +1,17 @@
 """/api/v1/items: list and read publicly; create, update and delete with a token."""
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from example.api.blueprint import make_blueprint
 from example.api.ws import publish
 from example.auth import BEARER, current_user, login_required
-from example.db import get_session
+from example.db import get_read_session, get_session
 from example.errors import abort_json, abort_validation
 from example.models import MAX_ID, Item
 from example.schemas import (
@@ -39,7 +41,7 @@ _ITEM_JSON = ItemRead()
 @blp.alt_response(422, schema=HTTPValidationError)
 def list_items(query: dict[str, int]) -> dict[str, Any]:
     """A page of items, ordered by id."""
-    session = get_session()
+    session = get_read_session()
     total = session.scalar(select(func.count()).select_from(Item)) or 0
     page = session.scalars(
         select(Item).order_by(Item.id).limit(query["limit"]).offset(query["offset"])
@@ -70,7 +72,7 @@ def create_item(fields: dict[str, Any]) -> tuple[Item, int, dict[str, str]]:
 @blp.alt_response(422, schema=HTTPValidationError)
 def read_item(item_id: str) -> Item:
     """One item."""
-    return _get_item(item_id)
+    return _get_item(item_id, get_read_session)
 
 
 @blp.route("/<item_id>", methods=["PATCH"], parameters=ITEM_ID_PARAMETER)
@@ -114,7 +116,7 @@ def delete_item(item_id: str) -> Response:
     return response
 
 
-def _get_item(raw_id: str) -> Item:
+def _get_item(raw_id: str, open_session: Callable[[], Session]) -> Item:
     if not _INTEGER.fullmatch(raw_id):
         abort_validation(
             ["path", "item_id"],
@@ -124,14 +126,14 @@ def _get_item(raw_id: str) -> Item:
     digits = raw_id.lstrip("+-0")
     # Ids outside 1..MAX_ID cannot exist; keep them away from the database driver.
     item_id = int(raw_id) if len(digits) <= len(str(MAX_ID)) else 0
-    item = get_session().get(Item, item_id) if 1 <= item_id <= MAX_ID else None
+    item = open_session().get(Item, item_id) if 1 <= item_id <= MAX_ID else None
     if item is None:
         abort_json(404, ITEM_NOT_FOUND)
     return item
 
 
 def _get_own_item(raw_id: str) -> Item:
-    item = _get_item(raw_id)
+    item = _get_item(raw_id, get_session)
     user = current_user()
     if item.owner_id != user.id and not user.is_superuser:
         abort_json(403, "Not enough permissions")
