@@ -197,3 +197,50 @@ def test_no_shared_template_reads_the_framework_answer() -> None:
         if "framework" in meta.find_undeclared_variables(env.parse(path.read_text("utf-8")))
     ]
     assert readers == []
+
+
+# Modules (and package data) that only one framework has, because only its library needs
+# them; every other module of one tree has a twin of the same name in the other tree (one
+# role, one name: `deps.py` is what the views depend on, `docs.py` serves /docs, ...).
+FRAMEWORK_ONLY_MODULES = {
+    "flask": {
+        # flask-smorest ships no type hints: a typed Protocol of its Blueprint for the views.
+        "api/blueprint.py",
+        # Flask-Admin's views, login and logout fit one module; its page template lives in
+        # the app's template folder (Starlette-Admin's admin/ package below needs more).
+        "admin.py",
+        "templates/admin_base.html",
+    },
+    "fastapi": {
+        # Starlette-Admin: an auth provider, a CSRF middleware (Flask-WTF's job in Flask) and
+        # the page templates it is given.
+        "admin/__init__.py",
+        "admin/auth.py",
+        "admin/csrf.py",
+        "admin/views.py",
+        "admin/templates/base.html",
+        "admin/templates/login.html",
+        "admin/templates/password_input.html",
+    },
+}
+_CONDITIONAL_NAME = re.compile(r"\{%.*?%\}(?P<name>[^{]*)\{% endif %\}")
+
+
+def _source_modules(framework: str) -> set[str]:
+    """The paths under the framework tree's src/<package>/, as they render when every option
+    is on: `{% if admin %}admin.py{% endif %}.jinja` is `admin.py`."""
+    root = TEMPLATES / framework / "src" / "{{ package_name }}"
+    return {
+        _CONDITIONAL_NAME.sub(r"\g<name>", path.relative_to(root).as_posix()).removesuffix(".jinja")
+        for path in root.rglob("*")
+        if path.is_file()
+    }
+
+
+def test_a_module_has_the_same_name_in_every_framework_tree() -> None:
+    modules = {framework: _source_modules(framework) for framework in FRAMEWORKS}
+    common = set.intersection(*modules.values())
+    assert "app.py" in common, "no app.py in the trees' src/: has the layout changed?"
+    only = {framework: modules[framework] - common for framework in FRAMEWORKS}
+    expected = {framework: FRAMEWORK_ONLY_MODULES.get(framework, set()) for framework in FRAMEWORKS}
+    assert only == expected, "a module of one framework names its twin differently"

@@ -123,7 +123,10 @@ RULES: list[Rule] = [
             [TASKS_REGISTRATION[a["framework"]]] if a["background_tasks"] == "none" else []
         ),
     ),
-    Rule(f"{PKG}/deps.py", exists_if=when("framework", "fastapi")),
+    # The same role has the same module name in both frameworks (tests/test_one_source.py).
+    Rule(f"{PKG}/deps.py", contains=lambda _: ["def get_settings(", "def get_current_user("]),
+    Rule(f"{PKG}/docs.py"),
+    Rule(f"{PKG}/errors.py", contains=lambda _: ["def register_error_handlers("]),
     # WS /api/v1/ws/items: the shared fan-out (events.py) and each framework's glue (api/ws.py).
     Rule(
         f"{PKG}/events.py", contains=lambda a: [f'"{a["package_name"]}:db{{database}}:item-events"']

@@ -44,9 +44,9 @@ def fresh_app(settings: Settings, engine: Engine) -> FastAPI:
 
 
 @pytest.fixture(scope="session")
-def failing_clients() -> Iterator[dict[str, tuple[TestClient, list[BaseException]]]]:
-    """The run's clients of apps with a /fail route, one per distinct settings (see
-    `fail_with`)."""
+def failing_apps() -> Iterator[dict[str, tuple[TestClient, list[BaseException]]]]:
+    """The run's apps with a /fail route (their running clients), one per distinct settings
+    (see `fail_with`)."""
     running: dict[str, tuple[TestClient, list[BaseException]]] = {}
     yield running
     for client, _ in running.values():
@@ -57,12 +57,12 @@ def failing_clients() -> Iterator[dict[str, tuple[TestClient, list[BaseException
 def fail_with(
     settings: Settings,
     engine: Engine,
-    failing_clients: dict[str, tuple[TestClient, list[BaseException]]],
+    failing_apps: dict[str, tuple[TestClient, list[BaseException]]],
 ) -> Callable[..., httpx2.Response]:
     """`fail_with(error, **request)` GETs /fail, a route that raises `error`, from an app built
     once per run (building one costs more than the tests that use it)."""
     key = settings.model_dump_json()
-    if key not in failing_clients:
+    if key not in failing_apps:
         app = create_app(settings)
         errors: list[BaseException] = []
 
@@ -72,8 +72,8 @@ def fail_with(
         app.add_api_route("/fail", fail)
         # Starlette re-raises a handled 500 for the server to log; the tests want the response.
         client = TestClient(app, raise_server_exceptions=False).__enter__()
-        failing_clients[key] = (client, errors)
-    client, errors = failing_clients[key]
+        failing_apps[key] = (client, errors)
+    client, errors = failing_apps[key]
 
     def get(error: BaseException, **request: Any) -> httpx2.Response:
         errors.append(error)

@@ -36,7 +36,7 @@ class Response:
         return json.loads(self.content)
 
 
-class Client:
+class AppClient:
     """httpx's calling convention (json=, data=, params=, content=, follow_redirects=) on
     Flask's test client, so that the shared tests read the same in both flavors.
 
@@ -153,12 +153,12 @@ def fail_with(
 
 
 @pytest.fixture
-def client(app: Flask) -> Client:
-    return Client(app.test_client())
+def client(app: Flask) -> AppClient:
+    return AppClient(app.test_client())
 
 
 @pytest.fixture
-def other_client(app: Flask) -> Client:
+def other_client(app: Flask) -> AppClient:
     """A second client of the app, keeping no cookies: what it sends is what the test puts in
     its requests."""
-    return Client(app.test_client(use_cookies=False))
+    return AppClient(app.test_client(use_cookies=False))

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import exc
 
-from example.db import _discard_closed_connection
+from example.db import discard_closed_connection
 
 
 class FakeConnection:
@@ -30,7 +30,7 @@ def sockets() -> Iterator[tuple[socket.socket, socket.socket]]:
 
 def test_an_idle_connection_is_handed_out(sockets: tuple[socket.socket, socket.socket]) -> None:
     ours, _ = sockets
-    _discard_closed_connection(FakeConnection(ours), None, None)
+    discard_closed_connection(FakeConnection(ours), None, None)
 
 
 def test_a_connection_the_server_closed_is_replaced(
@@ -39,7 +39,7 @@ def test_a_connection_the_server_closed_is_replaced(
     ours, server = sockets
     server.close()  # as a database restart does
     with pytest.raises(exc.DisconnectionError):
-        _discard_closed_connection(FakeConnection(ours), None, None)
+        discard_closed_connection(FakeConnection(ours), None, None)
 
 
 def test_a_connection_closed_on_our_side_is_replaced(
@@ -47,4 +47,4 @@ def test_a_connection_closed_on_our_side_is_replaced(
 ) -> None:
     ours, _ = sockets
     with pytest.raises(exc.DisconnectionError):
-        _discard_closed_connection(FakeConnection(ours, closed=True), None, None)
+        discard_closed_connection(FakeConnection(ours, closed=True), None, None)

@@ -13,7 +13,7 @@ from example.security import (
     verify_password,
 )
 from tests.common import ApiClient
-from tests.conftest import Client
+from tests.conftest import AppClient
 
 TOO_SHORT = "The password must have at least 12 characters."
 TOO_LONG = "The password must have at most 128 characters."
@@ -62,7 +62,7 @@ def test_passwords_have_12_to_128_characters(length: int, problem: str | None) -
 
 
 @pytest.fixture
-def password_client(fresh_app: Flask) -> Client:
+def password_client(fresh_app: Flask) -> AppClient:
     """An app with a route that takes a NewPassword, as signup and password changes will."""
 
     class Body(Schema):
@@ -73,7 +73,7 @@ def password_client(fresh_app: Flask) -> Client:
         parser.parse(Body(), location="json")
         return {}
 
-    return Client(fresh_app.test_client())
+    return AppClient(fresh_app.test_client())
 
 
 def test_the_api_refuses_a_new_password_outside_the_policy_with_a_422(

@@ -11,7 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 from example.api import API_PREFIX, api_routers, health, ws
 from example.db import create_engine, create_sessionmaker
 from example.docs import add_docs
-from example.errors import register_exception_handlers
+from example.errors import register_error_handlers
 from example.events import EventHub
 from example.headers import SecurityHeaders
 from example.logging_config import configure_logging
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
     app.state.login_limiter = LoginRateLimiter(settings.auth_rate_limit, settings.redis_url)
     app.state.events = EventHub.from_url(settings.redis_url)
-    register_exception_handlers(app)
+    register_error_handlers(app)
 
     # Every router is registered here, and only here, and requests are matched against the
     # routes in this order.

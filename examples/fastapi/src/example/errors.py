@@ -27,16 +27,16 @@ from example.middleware import REQUEST_ID_HEADER
 log = structlog.get_logger("example.errors")
 
 
-def register_exception_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, validation_error_handler)
-    app.add_exception_handler(NulCharacterError, nul_character_error_handler)
+def register_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(NulCharacterError, handle_nul_character)
     for unavailable in UNAVAILABLE_ERRORS:
-        app.add_exception_handler(unavailable, unavailable_error_handler)
+        app.add_exception_handler(unavailable, handle_unavailable)
     # Exception is handled by Starlette's outermost middleware, after every other one.
-    app.add_exception_handler(Exception, unhandled_error_handler)
+    app.add_exception_handler(Exception, handle_unhandled_error)
 
 
-async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
     """422 in FastAPI's list shape, trimmed to loc/msg/type.
 
     `input` would echo the request (e.g. a password) and `ctx` may hold objects that
@@ -52,13 +52,13 @@ def _error_entry(error: Any) -> dict[str, Any]:
     return {"loc": loc, "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
 
 
-async def nul_character_error_handler(request: Request, exc: Exception) -> JSONResponse:
+async def handle_nul_character(request: Request, exc: Exception) -> JSONResponse:
     """Text with the NUL character that no validation caught (database_errors.py): a 422."""
     detail = nul_character_detail(request.method)
     return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
-async def unavailable_error_handler(request: Request, exc: Exception) -> JSONResponse:
+async def handle_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """503 while the database cannot be reached; other database errors go on to the 500."""
     if not database_unavailable(exc):
         raise exc
@@ -99,13 +99,13 @@ class MountedAppErrors:
                 raise
             request = Request(scope, receive)
             if database_unavailable(exc):
-                response = await unavailable_error_handler(request, exc)
+                response = await handle_unavailable(request, exc)
             else:
                 response = _internal_error(request, exc)
             await response(scope, receive, send)
 
 
-async def unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:
+async def handle_unhandled_error(request: Request, exc: Exception) -> JSONResponse:
     """A bug: log it with its traceback; the client gets a plain 500, never a traceback.
 
     This handler runs outside the app's middleware: it adds the headers they would.

@@ -7,9 +7,9 @@ from example import db, middleware
 from example.api import register_blueprints
 from example.api.auth import init_rate_limit
 from example.api.ws import init_websocket
+from example.docs import init_api
 from example.errors import register_error_handlers
 from example.logging_config import configure_logging
-from example.openapi import init_api
 from example.settings import Settings, server_settings
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
-        # The typed settings, for code running in a request (see auth.current_settings).
+        # The typed settings, for code running in a request (see deps.get_settings).
         SETTINGS=settings,
     )
 

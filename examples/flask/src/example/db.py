@@ -44,11 +44,11 @@ def init_app(app: Flask, settings: Settings) -> Database:
         # A pool as large as the requests a worker serves at once, and no overflow: a
         # connection is never opened for one request and closed after it (each costs the
         # server a new process). No pool_pre_ping, whose round trip costs every request: a
-        # database restart closes the pooled connections, and _discard_closed_connection
+        # database restart closes the pooled connections, and discard_closed_connection
         # replaces them before they are used. A connection lost some other way fails one
         # request, and SQLAlchemy then replaces every connection of the pool.
         engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=0)
-        event.listen(engine, "checkout", _discard_closed_connection)
+        event.listen(engine, "checkout", discard_closed_connection)
     refuse_nul_characters(engine)
     factory = sessionmaker(engine, expire_on_commit=False)
     database = Database(
@@ -92,7 +92,7 @@ def _app_context_id() -> int:
     return id(app_ctx._get_current_object())  # type: ignore[attr-defined]
 
 
-def _discard_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+def discard_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     """Make the pool connect afresh instead of handing out a connection the server closed.
 
     An idle connection has nothing to read, unless the server has closed it (or said why

@@ -27,7 +27,7 @@ from example.admin.auth import AdminAuthProvider
 from example.admin.csrf import CSRFMiddleware, csrf_input
 from example.admin.views import ItemView, UserView
 from example.database_errors import NulCharacterError
-from example.errors import MountedAppErrors, nul_character_error_handler
+from example.errors import MountedAppErrors, handle_nul_character
 from example.headers import ScriptNonceExtension
 from example.models import Item, User
 from example.ratelimit import LoginRateLimiter
@@ -89,5 +89,5 @@ def init_admin(
     admin.middlewares.insert(0, Middleware(MountedAppErrors))
     admin.mount_to(app)
     # Text with a NUL character in a search (database_errors.py) is a 422.
-    admin.app.add_exception_handler(NulCharacterError, nul_character_error_handler)
+    admin.app.add_exception_handler(NulCharacterError, handle_nul_character)
     return admin

@@ -8,8 +8,8 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from example.api.blueprint import make_blueprint
-from example.auth import CHALLENGE, client_address, current_settings
 from example.db import get_session
+from example.deps import BEARER_CHALLENGE, client_address, get_settings
 from example.errors import abort_json
 from example.headers import NO_STORE
 from example.models import User
@@ -21,7 +21,7 @@ from example.settings import Settings
 blp = make_blueprint("auth", url_prefix="/api/v1/auth", description="Log in.")
 
 LOGIN_FAILED = "Incorrect email or password"
-RATE_LIMITED = "Too many login attempts; try again later"
+TOO_MANY_ATTEMPTS = "Too many login attempts; try again later"
 LIMITER_KEY = "example.login_rate_limiter"
 RETRY_AFTER_HEADER = {
     "Retry-After": {
@@ -43,10 +43,10 @@ def login_limiter() -> LoginRateLimiter:
 
 
 def too_many_attempts(retry_after: int) -> NoReturn:
-    abort_json(429, RATE_LIMITED, {"Retry-After": str(retry_after)})
+    abort_json(429, TOO_MANY_ATTEMPTS, {"Retry-After": str(retry_after)})
 
 
-def rate_limited(view: Callable[..., Any]) -> Callable[..., Any]:
+def limit_login_attempts(view: Callable[..., Any]) -> Callable[..., Any]:
     """Count every attempt from the client's address; over AUTH_RATE_LIMIT answer 429.
 
     Place it above the flask-smorest `arguments` decorator, so that malformed attempts
@@ -64,7 +64,7 @@ def rate_limited(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @blp.route("/token", methods=["POST"])
-@rate_limited
+@limit_login_attempts
 @blp.arguments(TokenRequest, location="form")
 @blp.response(200, Token)
 @blp.alt_response(401, schema=HTTPError, description="Wrong e-mail or password")
@@ -87,9 +87,9 @@ def issue_token(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     password_ok = verify_password(form["password"], user.hashed_password if user else None)
     if user is None or not password_ok or not user.is_active:
         limiter.failed(email, client, via="token")
-        abort_json(401, LOGIN_FAILED, CHALLENGE)
+        abort_json(401, LOGIN_FAILED, BEARER_CHALLENGE)
     limiter.succeeded(email, client, via="token", user_id=user.id)
-    settings = current_settings()
+    settings = get_settings()
     token = create_access_token(user.id, settings.secret_key, settings.access_token_expire_minutes)
     # A token is a credential: no cache (the browser's, a proxy's) keeps it.
     return {"access_token": token, "token_type": "bearer"}, dict([NO_STORE])

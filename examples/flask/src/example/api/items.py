@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from example.api.blueprint import make_blueprint
 from example.api.ws import publish
-from example.auth import BEARER, current_user, login_required
 from example.db import get_read_session, get_session
+from example.deps import BEARER, get_current_user, login_required
 from example.errors import abort_json, abort_validation
 from example.models import MAX_ID, Item
 from example.schemas import (
@@ -58,7 +58,7 @@ def list_items(query: dict[str, int]) -> dict[str, Any]:
 @blp.alt_response(422, schema=HTTPValidationError)
 def create_item(fields: dict[str, Any]) -> tuple[Item, int, dict[str, str]]:
     """Create an item owned by the current user."""
-    item = Item(**fields, owner_id=current_user().id)
+    item = Item(**fields, owner_id=get_current_user().id)
     session = get_session()
     session.add(item)
     session.commit()
@@ -134,7 +134,7 @@ def _get_item(raw_id: str, open_session: Callable[[], Session]) -> Item:
 
 def _get_own_item(raw_id: str) -> Item:
     item = _get_item(raw_id, get_session)
-    user = current_user()
+    user = get_current_user()
     if item.owner_id != user.id and not user.is_superuser:
         abort_json(403, "Not enough permissions")
     return item

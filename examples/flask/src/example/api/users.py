@@ -1,7 +1,7 @@
 """GET /api/v1/users/me: who the bearer of the token is."""
 
 from example.api.blueprint import make_blueprint
-from example.auth import BEARER, current_user, login_required
+from example.deps import BEARER, get_current_user, login_required
 from example.models import User
 from example.schemas import HTTPError, UserRead
 
@@ -15,4 +15,4 @@ blp = make_blueprint("users", url_prefix="/api/v1/users", description="Users.")
 @blp.alt_response(401, schema=HTTPError)
 def read_me() -> User:
     """The current user."""
-    return current_user()
+    return get_current_user()

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, g
 from flask_sock import Sock
 
-from example.auth import current_settings
+from example.deps import get_settings
 from example.events import MAX_PENDING_EVENTS, EventHub, EventKind
 from example.settings import Settings
 
@@ -81,7 +81,7 @@ def publish(kind: EventKind, item: dict[str, Any]) -> None:
 def _subscribe() -> None:
     # Before flask-sock's handshake: a client that sees its connection open misses no event.
     subscription = Subscription()
-    if get_hub().subscribe(subscription, limit=current_settings().ws_max_connections):
+    if get_hub().subscribe(subscription, limit=get_settings().ws_max_connections):
         g.subscription = subscription
 
 

@@ -1,4 +1,7 @@
-"""Bearer-token authentication: `login_required` loads the current user or answers 401."""
+"""What the views depend on: the settings, the client address and the current user.
+
+`login_required` loads the current user from the bearer token or answers 401.
+"""
 
 from collections.abc import Callable
 from functools import wraps
@@ -24,10 +27,10 @@ SECURITY_SCHEME = {
 
 NOT_AUTHENTICATED = "Not authenticated"
 INVALID_CREDENTIALS = "Could not validate credentials"
-CHALLENGE = {"WWW-Authenticate": "Bearer"}
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def current_settings() -> Settings:
+def get_settings() -> Settings:
     settings: Settings = current_app.config["SETTINGS"]
     return settings
 
@@ -37,11 +40,11 @@ def client_address() -> str:
     return resolve_client_address(
         request.remote_addr,
         request.headers.getlist("X-Forwarded-For"),
-        current_settings().trusted_proxies,
+        get_settings().trusted_proxies,
     )
 
 
-def current_user() -> User:
+def get_current_user() -> User:
     """The user `login_required` authenticated for this request."""
     user: User = g.current_user
     return user
@@ -65,12 +68,12 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 def _authenticate() -> User:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer":
-        abort_json(401, NOT_AUTHENTICATED, CHALLENGE)
-    settings = current_settings()
+        abort_json(401, NOT_AUTHENTICATED, BEARER_CHALLENGE)
+    settings = get_settings()
     claims = decode_access_token(token.strip(), settings.secret_key)
     user = None
     if claims is not None and 1 <= claims.user_id <= MAX_ID:
         user = get_session().get(User, claims.user_id)
     if user is None or claims is None or not user.accepts_token(claims.issued_at):
-        abort_json(401, INVALID_CREDENTIALS, CHALLENGE)
+        abort_json(401, INVALID_CREDENTIALS, BEARER_CHALLENGE)
     return user

@@ -13,14 +13,14 @@ from typing import Any
 from flask import Blueprint, Flask, Response, send_from_directory
 from flask_smorest import Api
 
-from {{ package_name }}.auth import SECURITY_SCHEME, SECURITY_SCHEME_NAME
-from {{ package_name }}.schemas import HTTPError
+from example.deps import SECURITY_SCHEME, SECURITY_SCHEME_NAME
+from example.schemas import HTTPError
 
 SWAGGER_UI_STATIC = Path(str(files("swagger_ui") / "static"))
 
 CONFIG = {
-    "API_TITLE": "{{ project_name }}",
-    "API_VERSION": version("{{ project_slug }}"),
+    "API_TITLE": "Example",
+    "API_VERSION": version("example"),
     "OPENAPI_VERSION": "3.1.0",
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
