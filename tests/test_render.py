@@ -149,6 +149,33 @@ RULES: list[Rule] = [
     ),
     Rule("tests/test_events.py"),
     Rule("tests/test_websocket.py"),
+    # Accounts: signup, password change, password reset by e-mail (SMTP).
+    Rule(
+        f"{PKG}/api/accounts.py",
+        contains=lambda a: [
+            '"/users/me/password"',
+            '"/auth/password-reset/confirm"',
+            "queue_password_reset" if a["background_tasks"] == "celery" else "mail.send",
+        ],
+    ),
+    Rule(f"{PKG}/accounts.py", contains=lambda a: ["def issue_reset_token", "def spend_reset_"]),
+    Rule(f"{PKG}/mail.py", contains=lambda a: ["import smtplib", "add_alternative"]),
+    Rule(f"{PKG}/mail_templates/password_reset.txt", contains=lambda a: ["$reset_url"]),
+    Rule(f"{PKG}/mail_templates/password_reset.html", contains=lambda a: ['href="$reset_url"']),
+    Rule(
+        "migrations/versions/0004_password_reset_tokens.py",
+        contains=lambda a: [f'down_revision: str | None = "{"0003" if a["admin"] else "0002"}"'],
+    ),
+    Rule("tests/test_accounts.py"),
+    Rule(
+        ".env.example",
+        contains=lambda a: ["REGISTRATION_OPEN=false", "SMTP_HOST=", "SMTP_TLS=", "EMAIL_FROM="],
+    ),
+    Rule(
+        "compose.yaml",
+        exists_if=when("docker", True),
+        contains=lambda a: ["axllent/mailpit", "SMTP_HOST: ${SMTP_HOST:-mailpit}"],
+    ),
     Rule(
         "README.md",
         contains=lambda a: ["## Realtime item events (WebSocket)", 'new WebSocket("ws://'],

@@ -214,7 +214,8 @@ def test_compose_has_the_services_the_answers_call_for(
     postgresql = answers["database"] == "postgresql"
     celery = answers["background_tasks"] == "celery"
 
-    expected = {"migrate", "app"} | ({"db"} if postgresql else set())
+    # mailpit: the development mail server the app's e-mail goes to.
+    expected = {"migrate", "app", "mailpit"} | ({"db"} if postgresql else set())
     expected |= {"redis", "worker"} if celery else set()
     assert set(services) == expected
     environment = services["app"]["environment"]
@@ -222,6 +223,7 @@ def test_compose_has_the_services_the_answers_call_for(
     assert environment["DATABASE_URL"].startswith("postgresql://" if postgresql else "sqlite:")
     assert ("@db:5432/" in environment["DATABASE_URL"]) is postgresql
     assert ("REDIS_URL" in environment) is celery
+    assert environment["SMTP_HOST"] == "${SMTP_HOST:-mailpit}"
     if celery:
         assert environment["REDIS_URL"].startswith("redis://redis:6379/")
         worker = services["worker"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import email.policy
 import itertools
 import os
 import random
@@ -28,11 +29,14 @@ import secrets
 import shutil
 import sqlite3
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -559,16 +563,77 @@ def served(project: Project, database: Database, name: str, **options: Any) -> I
         copy.drop()
 
 
+# --- e-mail: a real SMTP server the servers send to (test_accounts.py) ---------------------
+
+MAIL_TIMEOUT = 30.0
+# PASSWORD_RESET_URL of the servers: the reset e-mail's link.
+RESET_LINK = "http://contract.invalid/reset-password#token={token}"
+
+
+@dataclass
+class Mailbox:
+    """What the SMTP server (aiosmtpd, in this process) received from the servers."""
+
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [message for message in self.messages if message["To"] == address]
+
+    def wait_for(self, address: str, timeout: float = MAIL_TIMEOUT) -> EmailMessage:
+        """The first message to ``address``; the test fails when none comes in time."""
+        deadline = time.monotonic() + timeout
+        while not self.to(address):
+            if time.monotonic() > deadline:
+                pytest.fail(f"no e-mail to {address} within {timeout:.0f}s", pytrace=False)
+            time.sleep(0.05)
+        return self.to(address)[0]
+
+    def env(self) -> dict[str, str]:
+        """The settings that send a server's e-mail here."""
+        return {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(self.port),
+            "SMTP_TLS": "none",
+            "EMAIL_FROM": "Contract Check <noreply@contract.invalid>",
+            "PASSWORD_RESET_URL": RESET_LINK,
+        }
+
+
 @pytest.fixture(scope="session")
-def server(project: Project, database: Database) -> Iterator[Server]:
-    """The production server the contract tests talk to (AUTH_RATE_LIMIT=5/minute)."""
-    with served(project, database, "contract", rate_limit=CONTRACT_RATE_LIMIT) as server:
+def mailbox() -> Iterator[Mailbox]:
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox(free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    yield box
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def server(project: Project, database: Database, mailbox: Mailbox) -> Iterator[Server]:
+    """The production server the contract tests talk to (AUTH_RATE_LIMIT=5/minute), open to
+    signups, its e-mail going to the `mailbox`."""
+    env = {"REGISTRATION_OPEN": "true", **mailbox.env()}
+    with served(
+        project, database, "contract", rate_limit=CONTRACT_RATE_LIMIT, extra_env=env
+    ) as server:
         yield server
 
 
 @pytest.fixture
 def fresh_server(server: Server) -> Iterator[Server]:
-    """A second server on the same project and database, with fresh rate-limit counters."""
+    """A second server on the same project and database, with fresh rate-limit counters (and
+    the default settings otherwise: registration closed)."""
     fresh = start_server(
         server.project, server.database, rate_limit=CONTRACT_RATE_LIMIT, name="fresh"
     )
@@ -577,9 +642,11 @@ def fresh_server(server: Server) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def fuzz_server(project: Project, database: Database) -> Iterator[Server]:
-    """A server with its own database and a login limit the fuzzer never reaches."""
-    with served(project, database, "fuzz", rate_limit=FUZZ_RATE_LIMIT) as server:
+def fuzz_server(project: Project, database: Database, mailbox: Mailbox) -> Iterator[Server]:
+    """A server with its own database and a login limit the fuzzer never reaches, open to
+    signups, its e-mail going to the `mailbox`."""
+    env = {"REGISTRATION_OPEN": "true", **mailbox.env()}
+    with served(project, database, "fuzz", rate_limit=FUZZ_RATE_LIMIT, extra_env=env) as server:
         yield server
 
 

@@ -298,6 +298,7 @@ def test_users_me(server: Server) -> None:
 
 PROTECTED = [
     ("GET", ME),
+    ("POST", f"{ME}/password"),
     ("POST", ITEMS),
     ("PATCH", f"{ITEMS}/{UNKNOWN_ID}"),
     ("DELETE", f"{ITEMS}/{UNKNOWN_ID}"),
@@ -943,6 +944,10 @@ CONTRACT_OPERATIONS = {
     ("/health/ready", "get"): False,
     ("/api/v1/auth/token", "post"): False,
     ("/api/v1/users/me", "get"): True,
+    ("/api/v1/users", "post"): False,
+    ("/api/v1/users/me/password", "post"): True,
+    ("/api/v1/auth/password-reset", "post"): False,
+    ("/api/v1/auth/password-reset/confirm", "post"): False,
     ("/api/v1/items", "get"): False,
     ("/api/v1/items", "post"): True,
     ("/api/v1/items/{item_id}", "get"): False,
@@ -1023,6 +1028,21 @@ def test_openapi_shapes(openapi: dict[str, Any]) -> None:
     assert {"name", "price"} <= set(create_schema.get("required", []))
     assert "204" in openapi["paths"]["/api/v1/items/{item_id}"]["delete"]["responses"]
     assert "password" not in json.dumps(user)
+    assert set(success_schema(openapi, "/api/v1/users", "post", "201")["properties"]) == USER_KEYS
+    for path, status, fields in ACCOUNT_BODIES:
+        operation = openapi["paths"][path]["post"]
+        assert status in operation["responses"], (path, set(operation["responses"]))
+        content = operation["requestBody"]["content"]["application/json"]
+        assert set(resolve(openapi, content["schema"])["properties"]) == fields, path
+
+
+# The accounts' operations: their success status and the fields of their JSON body.
+ACCOUNT_BODIES = [
+    ("/api/v1/users", "201", {"email", "password"}),
+    ("/api/v1/users/me/password", "204", {"current_password", "new_password"}),
+    ("/api/v1/auth/password-reset", "202", {"email"}),
+    ("/api/v1/auth/password-reset/confirm", "204", {"token", "new_password"}),
+]
 
 
 def test_openapi_security(openapi: dict[str, Any]) -> None:

@@ -12,11 +12,18 @@ so does building a schema: both are built once per run and shared.
   out and resets what an app keeps between requests (the login rate limiter's counts). A
   test that adds routes to an app takes `fresh_app`, an app of its own.
 - The admin's compiled templates are kept in pytest's cache directory between runs.
+- The apps send their e-mail to a real SMTP server on localhost (aiosmtpd), started on first
+  use by the `mailbox` fixture, which hands out the messages it received.
 """
 
+import email.policy
 import os
+import socket
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -176,13 +183,17 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def settings(database_url: str, settings_overrides: dict[str, Any]) -> Settings:
+def settings(database_url: str, smtp_port: int, settings_overrides: dict[str, Any]) -> Settings:
     values: dict[str, Any] = {
         "environment": "testing",
         "database_url": database_url,
         "secret_key": TEST_SECRET_KEY,
         "auth_rate_limit": "1000/minute",
         "cors_origins": ["http://localhost:3000"],
+        "registration_open": True,
+        "smtp_host": SMTP_HOST,
+        "smtp_port": smtp_port,
+        "password_reset_url": "https://app.example.com/reset-password#token={token}",
         # No access log line per request (the tests of the log ask for INFO).
         "log_level": "WARNING",
         **settings_overrides,
@@ -292,3 +303,61 @@ def user_headers(make_user: MakeUser, settings: Settings) -> dict[str, str]:
 @pytest.fixture
 def superuser_headers(make_user: MakeUser, settings: Settings) -> dict[str, str]:
     return bearer(make_user("admin@example.com", is_superuser=True), settings)
+
+
+# --- e-mail: a real SMTP server on localhost -----------------------------------------------
+
+SMTP_HOST = "127.0.0.1"
+
+
+@dataclass
+class Mailbox:
+    """What the tests' SMTP server received: each message as the recipient's mail reader
+    would parse it, and its envelope."""
+
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    recipients: list[list[str]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802  # aiosmtpd's name
+        self.messages.append(message_from_bytes(envelope.content, policy=email.policy.default))
+        self.recipients.append(list(envelope.rcpt_tos))
+        return "250 Message accepted for delivery"
+
+    def only_message(self) -> EmailMessage:
+        assert len(self.messages) == 1, [message["Subject"] for message in self.messages]
+        return self.messages[0]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((SMTP_HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def smtp_port() -> int:
+    """The port of the tests' SMTP server, in every app's settings (SMTP_PORT). Until a test
+    asks for the `mailbox`, nothing listens there: mail sent then finds no server."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def _smtp_server(smtp_port: int) -> Iterator[Mailbox]:
+    # Imported here: only the runs with tests of e-mail pay for aiosmtpd.
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox(smtp_port)
+    controller = Controller(mailbox, hostname=SMTP_HOST, port=smtp_port)
+    controller.start()
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(_smtp_server: Mailbox) -> Mailbox:
+    """The tests' SMTP server, listening on SMTP_PORT, with no message yet."""
+    _smtp_server.messages.clear()
+    _smtp_server.recipients.clear()
+    return _smtp_server

@@ -119,6 +119,20 @@ class Item(Base):
         return self.name
 
 
+class PasswordResetToken(Base):
+    """A password reset that was asked for (accounts.py): the e-mail holds a random token, this
+    row only its SHA-256. Spent (deleted) when used; refused after `expires_at`, or when the
+    password changed after it was issued."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class AdminSession(Base):
     """A logged-in admin session (admin_sessions.py): the cookie holds a random token, this row
     its SHA-256. Logging out deletes the row, so the old cookie no longer works anywhere."""

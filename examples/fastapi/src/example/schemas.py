@@ -20,7 +20,16 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from example.models import TEXT_PATTERN
-from example.security import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, password_problem
+from example.security import (
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    InvalidEmailError,
+    normalized_email,
+    password_problem,
+)
+
+# The longest e-mail address the users table holds (models.User.email).
+EMAIL_MAX_LENGTH = 320
 
 
 def _plain_integer(value: object) -> object:
@@ -55,6 +64,20 @@ NewPassword = Annotated[
             "format": "password",
         }
     ),
+]
+
+
+def _email_address(value: str) -> str:
+    try:
+        return normalized_email(value)
+    except InvalidEmailError as error:
+        raise PydanticCustomError("value_error", str(error)) from None
+
+
+# An e-mail address (security.normalized_email's syntax), in lower case; a 422
+# {"msg": "value is not a valid email address: ...", "type": "value_error"} as in Flask.
+EmailAddress = Annotated[
+    str, AfterValidator(_email_address), Field(json_schema_extra={"maxLength": EMAIL_MAX_LENGTH})
 ]
 
 # Text that goes to the database holds no NUL character (models.TEXT_PATTERN).
@@ -113,6 +136,33 @@ class UserRead(BaseModel):
     email: str
     is_active: bool
     is_superuser: bool
+
+
+class Signup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailAddress
+    password: NewPassword
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: Annotated[str, Field(json_schema_extra={"format": "password"})]
+    new_password: NewPassword
+
+
+class PasswordResetRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailAddress
+
+
+class PasswordResetConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str
+    new_password: NewPassword
 
 
 class ItemCreate(BaseModel):

@@ -4,7 +4,7 @@ import sys
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, IPvAnyNetwork, ValidationError, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The shortest SECRET_KEY the app starts with (outside ENVIRONMENT=testing).
@@ -49,6 +49,23 @@ class Settings(BaseSettings):
     # The reverse proxies whose X-Forwarded-For is believed (client_address.py), comma-separated
     # addresses or networks: "10.0.0.5,192.168.0.0/16". None by default: the TCP peer is the client.
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = []
+    # POST /api/v1/users: anyone may sign up (never as a superuser). Off: a 403.
+    registration_open: bool = False
+    # Outgoing e-mail (mail.py): the password reset's. SMTP_TLS: "starttls" upgrades the
+    # connection, "ssl" speaks TLS from the start (usually port 465), "none" sends in the clear.
+    smtp_host: str = "localhost"
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: Literal["none", "starttls", "ssl"] = "none"
+    # The sender: an address, or a name and an address ("Acme <noreply@acme.example>").
+    email_from: str = "noreply@example.com"
+    # The link of the password reset e-mail: {token} is replaced by the token. After a `#`, as
+    # here, the token stays in the browser: it never reaches a server's or a proxy's logs.
+    password_reset_url: Annotated[str, Field(pattern=r"\{token\}")] = (
+        "http://localhost:8000/reset-password#token={token}"  # noqa: S105  # a URL, not a secret
+    )
+    password_reset_expire_minutes: Annotated[int, Field(ge=1)] = 60
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -8,13 +8,13 @@ the table lets no one in), the user and a fixed expiry. So a session
 Each flavor runs these statements on its own database session (synchronous or not).
 """
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import Delete, Select, delete, select
 
 from example.models import AdminSession, User, utcnow
+from example.security import token_digest
 
 LIFETIME = timedelta(hours=12)
 # What a logged-in user who is not a superuser gets on the admin's pages (403): a way out, the
@@ -37,7 +37,7 @@ def now() -> datetime:
 
 
 def _session_id(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return token_digest(token)
 
 
 def start(user_id: int) -> tuple[str, AdminSession, Delete]:

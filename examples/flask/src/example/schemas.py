@@ -10,9 +10,17 @@ from typing import Any
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from example.models import TEXT_PATTERN
-from example.security import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, password_problem
+from example.security import (
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    InvalidEmailError,
+    normalized_email,
+    password_problem,
+)
 
 MAX_OFFSET = 2**31 - 1
+# The longest e-mail address the users table holds (models.User.email).
+EMAIL_MAX_LENGTH = 320
 
 NAME_LENGTH = validate.Length(min=1, max=100)
 DESCRIPTION_LENGTH = validate.Length(max=1000)
@@ -46,6 +54,52 @@ class NewPassword(fields.String):
         super().__init__(
             validate=_password_policy, metadata={**length, "format": "password"}, **kwargs
         )
+
+
+class EmailAddress(fields.String):
+    """An e-mail address (security.normalized_email's syntax), loaded in lower case; a 422
+    {"msg": "value is not a valid email address: ...", "type": "value_error"} as in FastAPI."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(metadata={"maxLength": EMAIL_MAX_LENGTH}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        address: str = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return normalized_email(address)
+        except InvalidEmailError as error:
+            raise ValidationError(str(error)) from None
+
+
+class Signup(Schema):
+    class Meta:
+        unknown = RAISE
+
+    email = EmailAddress(required=True)
+    password = NewPassword(required=True)
+
+
+class PasswordChange(Schema):
+    class Meta:
+        unknown = RAISE
+
+    current_password = fields.String(required=True, metadata={"format": "password"})
+    new_password = NewPassword(required=True)
+
+
+class PasswordResetRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    email = EmailAddress(required=True)
+
+
+class PasswordResetConfirm(Schema):
+    class Meta:
+        unknown = RAISE
+
+    token = fields.String(required=True)
+    new_password = NewPassword(required=True)
 
 
 class ItemCreate(Schema):
@@ -99,7 +153,7 @@ class UserRead(Schema):
     """A user as the API returns it (models.User): never the password hash."""
 
     id = fields.Integer()
-    email = fields.String(required=True, validate=validate.Length(max=320))
+    email = fields.String(required=True, validate=validate.Length(max=EMAIL_MAX_LENGTH))
     is_active = fields.Boolean()
     is_superuser = fields.Boolean()
 

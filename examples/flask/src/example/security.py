@@ -1,5 +1,7 @@
-"""Password hashing (Argon2 via pwdlib) and access tokens (HS256 JWTs via PyJWT)."""
+"""Password hashing (Argon2 via pwdlib), access tokens (HS256 JWTs via PyJWT), the policies
+for what users set (passwords, e-mail addresses), and the digests of opaque tokens."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -32,6 +34,34 @@ def password_problem(password: str) -> str | None:
     if len(password) > PASSWORD_MAX_LENGTH:
         return f"The password must have at most {PASSWORD_MAX_LENGTH} characters."
     return None
+
+
+class InvalidEmailError(ValueError):
+    """An e-mail address that cannot be an account's; the message says why, in one sentence."""
+
+
+def normalized_email(address: str) -> str:
+    """`address` as accounts store it (trimmed, in lower case), or InvalidEmailError.
+
+    The syntax is email-validator's; no DNS lookup, and local names (`a@intranet`) pass.
+    """
+    # Imported on first use: most processes (and imports of the app) never check an address.
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        valid = validate_email(
+            address.strip(), check_deliverability=False, globally_deliverable=False
+        )
+    except EmailNotValidError as error:
+        raise InvalidEmailError(f"value is not a valid email address: {error}") from None
+    return valid.normalized.lower()
+
+
+def token_digest(token: str) -> str:
+    """What the database keeps of an opaque token (a reset token, an admin session's): its
+    SHA-256. The tokens are random (256 bits), so a fast hash is enough: a copy of the table
+    lets no one in."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def hash_password(password: str) -> str:

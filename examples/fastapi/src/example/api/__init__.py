@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from example.api import auth, items, users
+from example.api import accounts, auth, items, users
 
 API_PREFIX = "/api/v1"
 
@@ -13,4 +13,5 @@ api_routers: list[APIRouter] = [
     items.router,
     auth.router,
     users.router,
+    accounts.router,
 ]

@@ -1,5 +1,6 @@
 """POST /api/v1/auth/token: the OAuth2 password flow, issuing JWT bearer tokens."""
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response, status
@@ -13,6 +14,7 @@ from example.models import User
 from example.ratelimit import LoginRateLimiter
 from example.schemas import Message, Token, TokenRequest
 from example.security import create_access_token, verify_password
+from example.settings import Settings
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=BodyErrorRoute)
 
@@ -28,17 +30,24 @@ def too_many_attempts(retry_after: int) -> HTTPException:
     )
 
 
-async def limit_login_attempts(request: Request, settings: SettingsDep) -> str:
-    """Count every attempt (successful or not) per client address: 429 over AUTH_RATE_LIMIT.
+def limit_attempts(via: str) -> Callable[[Request, Settings], Awaitable[str]]:
+    """A dependency counting every attempt (successful or not) per client address: 429 over
+    AUTH_RATE_LIMIT. The login limit, shared by every endpoint that takes it (`via` names it
+    in the log). The dependency's value is the client address, for the endpoint."""
 
-    The client address, for the endpoint."""
-    limiter: LoginRateLimiter = request.app.state.login_limiter
-    client = client_address(request, settings)
-    # Off the event loop: with REDIS_URL set, the limiter makes a network round trip.
-    retry_after = await run_in_threadpool(limiter.admit, client, "token")
-    if retry_after is not None:
-        raise too_many_attempts(retry_after)
-    return client
+    async def limit(request: Request, settings: SettingsDep) -> str:
+        limiter: LoginRateLimiter = request.app.state.login_limiter
+        client = client_address(request, settings)
+        # Off the event loop: with REDIS_URL set, the limiter makes a network round trip.
+        retry_after = await run_in_threadpool(limiter.admit, client, via)
+        if retry_after is not None:
+            raise too_many_attempts(retry_after)
+        return client
+
+    return limit
+
+
+limit_login_attempts = limit_attempts("token")
 
 
 @router.post(

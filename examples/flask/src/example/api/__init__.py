@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from example.api import auth, health, items, users
+from example.api import accounts, auth, health, items, users
 
 
 def register_blueprints(api: Any) -> None:
     """Register every blueprint, and so its operations in /openapi.json, on a flask-smorest Api."""
-    for module in (health, auth, users, items):
+    for module in (health, auth, users, accounts, items):
         api.register_blueprint(module.blp)
