@@ -6,11 +6,15 @@ the tests read it as it was received.
 
 import logging
 import re
+import ssl
+from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
+import trustme
+from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
@@ -21,6 +25,7 @@ from example.security import token_digest
 from example.settings import Settings
 from tests.common import (
     DEFAULT_PASSWORD,
+    SMTP_HOST,
     ApiClient,
     Mailbox,
     MakeUser,
@@ -405,6 +410,54 @@ def test_a_login_the_mail_server_does_not_offer_fails_the_sending_only(
     assert mailbox.messages == []
     assert [event["error"] for event in events(caplog, "mail")] == ["SMTPNotSupportedError"]
     assert password not in caplog.text
+
+
+@pytest.fixture(scope="module")
+def certificate_authority() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(params=["starttls", "ssl"])
+def tls_mail_server(
+    request: pytest.FixtureRequest,
+    certificate_authority: trustme.CA,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[Mailbox, str]]:
+    """A mail server that speaks TLS (SMTP_TLS: after STARTTLS, or from the start), with a
+    certificate the app trusts (its authority in mail.tls_context)."""
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    certificate_authority.issue_cert(SMTP_HOST).configure_cert(server_context)
+    mailbox = Mailbox(free_port())
+    if request.param == "ssl":
+        controller = Controller(
+            mailbox, hostname=SMTP_HOST, port=mailbox.port, ssl_context=server_context
+        )
+    else:
+        controller = Controller(
+            mailbox,
+            hostname=SMTP_HOST,
+            port=mailbox.port,
+            tls_context=server_context,
+            require_starttls=True,
+        )
+    client_context = ssl.create_default_context()
+    certificate_authority.configure_trust(client_context)
+    monkeypatch.setattr(mail, "tls_context", lambda: client_context)
+    controller.start()
+    yield mailbox, request.param
+    controller.stop()
+
+
+def test_mail_goes_over_tls_when_the_settings_say_so(
+    settings: Settings, tls_mail_server: tuple[Mailbox, str]
+) -> None:
+    server, tls = tls_mail_server
+    over_tls = settings.model_copy(update={"smtp_port": server.port, "smtp_tls": tls})
+    message = accounts.reset_email(over_tls, "ada@example.com", "the-token")
+
+    assert mail.send(over_tls, message) is True
+    assert server.recipients == [["ada@example.com"]]
+    assert server.only_message()["Subject"] == accounts.RESET_SUBJECT
 
 
 def test_password_reset_url_must_hold_the_token_placeholder() -> None:
