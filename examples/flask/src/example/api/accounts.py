@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from example import accounts, mail
 from example.api.auth import RETRY_AFTER_HEADER, limit_attempts
 from example.api.blueprint import make_blueprint
-from example.auth import BEARER, current_settings, current_user, login_required
+from example.deps import BEARER, get_current_user, get_settings, login_required
 from example.db import get_database, get_session
 from example.errors import abort_json
 from example.models import User
@@ -46,7 +46,7 @@ def registration_open(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_settings().registration_open:
+        if not get_settings().registration_open:
             abort_json(403, accounts.REGISTRATION_CLOSED)
         return view(*args, **kwargs)
 
@@ -97,7 +97,7 @@ def sign_up(body: dict[str, str]) -> tuple[User, int]:
 @blp.alt_response(422, schema=HTTPValidationError)
 def change_password(body: dict[str, str]) -> Response:
     """Change the current user's password: every token issued before it stops working."""
-    user = current_user()
+    user = get_current_user()
     if not verify_password(body["current_password"], user.hashed_password):
         abort_json(400, accounts.INCORRECT_PASSWORD)
     user.hashed_password = hash_password(body["new_password"])
@@ -114,7 +114,7 @@ def change_password(body: dict[str, str]) -> Response:
 def request_password_reset(body: dict[str, str]) -> tuple[dict[str, str], int]:
     """E-mail a single-use link to reset the password, if an active account has the address."""
     email = body["email"]
-    sessionmaker, settings = get_database().sessionmaker, current_settings()
+    sessionmaker, settings = get_database().sessionmaker, get_settings()
 
     def deliver() -> None:
         with sessionmaker() as session, session.begin():

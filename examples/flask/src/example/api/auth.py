@@ -46,21 +46,28 @@ def too_many_attempts(retry_after: int) -> NoReturn:
     abort_json(429, TOO_MANY_ATTEMPTS, {"Retry-After": str(retry_after)})
 
 
-def limit_login_attempts(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Count every attempt from the client's address; over AUTH_RATE_LIMIT answer 429.
+def limit_attempts(via: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Count every attempt from the client's address; over AUTH_RATE_LIMIT answer 429. The
+    login limit, shared by every endpoint that takes it (`via` names it in the log).
 
     Place it above the flask-smorest `arguments` decorator, so that malformed attempts
-    count too and a limited client is refused before its form is read.
+    count too and a limited client is refused before its body is read.
     """
 
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        retry_after = login_limiter().admit(client_address(), via="token")
-        if retry_after is not None:
-            too_many_attempts(retry_after)
-        return view(*args, **kwargs)
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            retry_after = login_limiter().admit(client_address(), via=via)
+            if retry_after is not None:
+                too_many_attempts(retry_after)
+            return view(*args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate
+
+
+limit_login_attempts = limit_attempts("token")
 
 
 @blp.route("/token", methods=["POST"])
