@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from example import accounts, mail
 from example.api.auth import RETRY_AFTER_HEADER, limit_attempts
 from example.api.blueprint import make_blueprint
-from example.deps import BEARER, get_current_user, get_settings, login_required
 from example.db import get_database, get_session
+from example.deps import BEARER, get_current_user, get_settings, login_required
 from example.errors import abort_json
 from example.models import User
 from example.schemas import (
