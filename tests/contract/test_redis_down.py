@@ -5,8 +5,9 @@ Redis (the login limit, readiness) says so with a 503, never a 500 or a hang."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 
 from tests.contract.conftest import FUZZ_RATE_LIMIT, Database, Project, Server, served
@@ -35,8 +36,8 @@ def test_plain_http_keeps_answering_and_what_needs_redis_is_a_503(
 ) -> None:
     server = redisless_server
     client = server.client()
-    timings = {}
-    for name, call, expected in (
+    timings: dict[str, float] = {}
+    checks: tuple[tuple[str, Callable[[], httpx.Response], int], ...] = (
         ("GET /health/live", lambda: client.get("/health/live"), 200),
         ("GET /health", lambda: client.get("/health"), 200),
         ("GET /api/v1/items", lambda: client.get("/api/v1/items"), 200),
@@ -49,7 +50,8 @@ def test_plain_http_keeps_answering_and_what_needs_redis_is_a_503(
             ),
             503,
         ),
-    ):
+    )
+    for name, call, expected in checks:
         started = time.monotonic()
         response = call()
         timings[name] = time.monotonic() - started
