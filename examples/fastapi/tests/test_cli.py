@@ -74,11 +74,20 @@ def test_create_user_again_updates_password_and_role(engine: Engine) -> None:
     ("args", "message"),
     [
         (["--email", "not-an-email", "--password", "pw-1234567890"], "is not an e-mail address"),
+        (["--email", "a@@example.com", "--password", "pw-1234567890"], "is not an e-mail address"),
+        (["--email", "a b@example.com", "--password", "pw-1234567890"], "is not an e-mail address"),
         (["--email", "a@example.com", "--password", ""], "must have at least 12 characters"),
         (["--email", "a@example.com", "--password", "p" * 11], "must have at least 12 characters"),
         (["--email", "a@example.com", "--password", "p" * 129], "must have at most 128 characters"),
     ],
-    ids=["bad-email", "empty-password", "short-password", "long-password"],
+    ids=[
+        "no-at-sign",
+        "two-at-signs",
+        "a-space",
+        "empty-password",
+        "short-password",
+        "long-password",
+    ],
 )
 def test_create_user_rejects_bad_input(args: list[str], message: str, engine: Engine) -> None:
     result = runner.invoke(app, ["create-user", *args])

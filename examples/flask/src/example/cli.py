@@ -59,13 +59,19 @@ def create_user(
     from sqlalchemy.orm import Session
 
     from example.models import User
-    from example.security import hash_password, password_problem
+    from example.security import (
+        InvalidEmailError,
+        hash_password,
+        normalized_email,
+        password_problem,
+    )
     from example.settings import get_settings
 
-    email = email.strip().lower()
-    if "@" not in email:
-        typer.echo(f"Error: {email!r} is not an e-mail address.", err=True)
-        raise typer.Exit(code=2)
+    try:  # the same check as signup's: an account the API could not have made is refused
+        email = normalized_email(email)
+    except InvalidEmailError:
+        typer.echo(f"Error: {email.strip()!r} is not an e-mail address.", err=True)
+        raise typer.Exit(code=2) from None
     problem = password_problem(password)
     if problem is not None:
         typer.echo(f"Error: {problem}", err=True)
