@@ -254,7 +254,7 @@ def update(
         raise typer.Exit(1)
 
 
-SMOKE_FAILED = 1  # the exit code when a variant fails a step
+SMOKE_FAILED = 1  # the exit code when a preset fails a step
 RESULT_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow"}
 
 
@@ -279,7 +279,7 @@ def smoke(
     jobs: Annotated[
         int | None,
         typer.Option(
-            "--jobs", "-j", metavar="N", help="Run N variants at once (default: one per CPU)."
+            "--jobs", "-j", metavar="N", help="Run N presets at once (default: one per CPU)."
         ),
     ] = None,
     list_: Annotated[
@@ -293,7 +293,7 @@ def smoke(
 ) -> None:
     """Render answer presets, install each project and run its lint, types, migrations and tests.
 
-    Exit 1 if any step of any variant fails.
+    Exit 1 if any step of any preset fails.
     """
     from scaffold.smoke import StepResult, list_smoke_presets, run_smoke
 
@@ -302,16 +302,16 @@ def smoke(
         print(json.dumps(entries))
         return
     progress = Console(stderr=True, soft_wrap=True)
-    lock = threading.Lock()  # variants run in threads: one whole line at a time
+    lock = threading.Lock()  # presets run in threads: one whole line at a time
 
-    def show(variant: str, step: str, result: StepResult | None) -> None:
+    def show(preset: str, step: str, result: StepResult | None) -> None:
         with lock:
             if result is None:
-                progress.print(f"[dim]{variant}: {step}...[/]", highlight=False)
+                progress.print(f"[dim]{preset}: {step}...[/]", highlight=False)
             elif result.status != "skipped":
                 style = RESULT_STYLE[result.status]
                 progress.print(
-                    f"{variant}: {step} [{style}]{result.status}[/] ({result.seconds:.1f} s)",
+                    f"{preset}: {step} [{style}]{result.status}[/] ({result.seconds:.1f} s)",
                     highlight=False,
                 )
 
@@ -320,29 +320,30 @@ def smoke(
     )
     for failure in report.failures:
         if failure.output_tail:
-            console.rule(f"{failure.variant}: {failure.step}", align="left")
+            console.rule(f"{failure.preset}: {failure.step}", align="left")
             console.print(failure.output_tail, markup=False, highlight=False)
     table = Table(title="scaffold smoke")
-    for column in ("variant", "step", "result"):
+    for column in ("preset", "step", "result"):
         table.add_column(column, no_wrap=True)
     table.add_column("seconds", justify="right")
     for result in report.results:
         status = Text(result.status, style=RESULT_STYLE[result.status])
-        table.add_row(result.variant, result.step, status, f"{result.seconds:.1f}")
+        table.add_row(result.preset, result.step, status, f"{result.seconds:.1f}")
     console.print(table, highlight=False)
     for failure in report.failures:  # one line each, unwrapped: what to fix
         console.print(
-            f"FAILED {failure.variant}: {failure.step}: {failure.detail}",
+            f"FAILED {failure.preset}: {failure.step}: {failure.detail}",
             markup=False,
             highlight=False,
         )
-    failed = [variant.preset.name for variant in report.variants if not variant.ok]
-    summary = f"{len(report.variants)} variants, {len(failed)} failed"
+    failed = [run.preset.name for run in report.presets if not run.ok]
+    count = len(report.presets)
+    summary = f"{count} preset{'' if count == 1 else 's'}, {len(failed)} failed"
     if failed:
         summary += f" ({', '.join(failed)})"
     timing = f"{report.wall_seconds:.0f} s"
     if report.jobs > 1:
-        timing += f" ({report.seconds:.0f} s of steps, {report.jobs} variants at a time)"
+        timing += f" ({report.seconds:.0f} s of steps, {report.jobs} presets at a time)"
     console.print(f"{summary}; {timing}.", markup=False, highlight=False)
     if report.kept_in is not None:
         console.print(f"The projects are kept in {report.kept_in}.", markup=False, highlight=False)

@@ -9,7 +9,7 @@ through for the caller to word (what an interruption leaves behind differs per c
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -101,9 +101,14 @@ def copy(
     vcs_ref: str | None,
     defaults: bool,
     pretend: bool,
+    only: Sequence[str] = (),
 ) -> dict[str, Any]:
     """``copier copy`` (never overwriting, never running template tasks); the public answers,
-    as recorded in the answers file (or, with ``pretend``, as they would be)."""
+    as recorded in the answers file (or, with ``pretend``, as they would be).
+
+    ``only`` names the top-level files to render, and nothing else (not even the answers
+    file): a quick look at what a project of these answers holds.
+    """
     import copier  # imported here: it takes ~0.6 s and `scaffold --help` must stay fast
 
     with _copier_errors():
@@ -117,8 +122,10 @@ def copy(
             quiet=not pretend,
             overwrite=False,
             unsafe=False,
+            # Added to copier.yml's _exclude: all but `only`.
+            exclude=["*", *(f"!{name}" for name in only)] if only else [],
         )
-    if pretend:
+    if pretend or only:
         return public(worker.answers.combined)
     return public(yaml.safe_load((dst / worker.answers_relpath).read_text(encoding="utf-8")) or {})
 

@@ -1,4 +1,4 @@
-"""Answer presets: named YAML answer files, the variants ``scaffold smoke`` renders.
+"""Answer presets: named YAML answer files, rendered by `scaffold smoke`, the tests and CI.
 
 They live in ``examples/presets/`` of the repository; the wheel carries a copy as
 ``scaffold/_presets/`` (see pyproject.toml), so an installed scaffold has them too.
@@ -6,7 +6,7 @@ They live in ``examples/presets/`` of the repository; the wheel carries a copy a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,28 +31,6 @@ class Preset:
     def framework(self) -> str:
         """``flask`` or ``fastapi`` (every preset names its framework)."""
         return str(self.answers["framework"])
-
-    @property
-    def database(self) -> str:
-        """The database answer, ``sqlite`` (copier.yml's default) when the preset omits it."""
-        return str(self.answers.get("database", "sqlite"))
-
-    @property
-    def services(self) -> dict[str, bool]:
-        """Which outside services the project's checks need (see :data:`SERVICES`)."""
-        return {name: needs(self.answers) for name, needs in SERVICES.items()}
-
-    def describe(self) -> dict[str, Any]:
-        """The preset as ``scaffold smoke --list`` prints it: a CI matrix entry."""
-        return {"name": self.name, "framework": self.framework, **self.services}
-
-
-# The services a preset's checks need, decided from its answers: the one place that knows it
-# (`scaffold smoke` creates a database, passes REDIS_URL; CI starts the service containers).
-SERVICES: dict[str, Callable[[Mapping[str, Any]], bool]] = {
-    "postgresql": lambda answers: answers.get("database") == "postgresql",
-    "redis": lambda answers: answers.get("background_tasks") == "celery",
-}
 
 
 def presets_dir() -> Path:

@@ -1,9 +1,9 @@
 """``run_smoke()``: render answer presets and run each generated project's own checks.
 
-Each variant is rendered from its preset, installed with ``uv sync`` and checked with the
+Each preset is rendered, installed with ``uv sync`` and checked with the
 commands its own CI runs (lint, format, types, migrations, tests). The steps are data
 (:data:`STEPS`); every step runs unless a step it needs failed, so one report shows all that
-is wrong. A PostgreSQL variant gets a fresh database on the server named by
+is wrong. A PostgreSQL preset gets a fresh database on the server named by
 ``SCAFFOLD_SMOKE_POSTGRES_URL``, dropped afterwards whatever happened.
 """
 
@@ -29,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 from scaffold.errors import InvalidAnswer, MissingTool, ScaffoldError, one_line
 from scaffold.presets import Preset, select_presets, validate_presets
 from scaffold.render import LOCK_FILE
+from scaffold.services import preset_services, project_services
 from scaffold.toolenv import project_env
 
 POSTGRES_URL_VAR = "SCAFFOLD_SMOKE_POSTGRES_URL"
@@ -44,12 +45,12 @@ _RENDER_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class Step:
-    """One command run in every variant: ``uv <args>`` in the project's directory."""
+    """One command run in every preset's project: ``uv <args>`` in the project's directory."""
 
     name: str
     args: tuple[str, ...]
     needs: tuple[str, ...] = ("install",)
-    """Steps that must have passed first; one this variant does not have (``database`` for
+    """Steps that must have passed first; one this preset does not have (``database`` for
     SQLite) counts as passed."""
     locked: bool = False
     """Add ``--locked`` when the project has a ``uv.lock``: install exactly it, as the
@@ -105,7 +106,7 @@ def run_command(
 class StepResult:
     """One row of the report."""
 
-    variant: str
+    preset: str
     step: str
     status: Status
     seconds: float = 0.0
@@ -116,7 +117,7 @@ class StepResult:
 
 
 @dataclass
-class VariantReport:
+class PresetReport:
     """Every step of one preset, in the order they ran."""
 
     preset: Preset
@@ -134,22 +135,22 @@ class VariantReport:
 
 @dataclass
 class SmokeReport:
-    """What ``run_smoke()`` found: every variant's steps, and where the projects were kept."""
+    """What ``run_smoke()`` found: every preset's steps, and where the projects were kept."""
 
-    variants: list[VariantReport]
+    presets: list[PresetReport]
     kept_in: Path | None = None
     jobs: int = 1
-    """How many variants ran at once."""
+    """How many presets ran at once."""
     wall_seconds: float = 0.0
     """From the first render to the last step: less than :attr:`seconds` with ``jobs`` > 1."""
 
     @property
     def ok(self) -> bool:
-        return all(variant.ok for variant in self.variants)
+        return all(run.ok for run in self.presets)
 
     @property
     def results(self) -> list[StepResult]:
-        return [result for variant in self.variants for result in variant.results]
+        return [result for run in self.presets for result in run.results]
 
     @property
     def failures(self) -> list[StepResult]:
@@ -157,24 +158,32 @@ class SmokeReport:
 
     @property
     def seconds(self) -> float:
-        return sum(variant.seconds for variant in self.variants)
+        return sum(run.seconds for run in self.presets)
 
 
 Progress = Callable[[str, str, StepResult | None], None]
-"""Called with (variant, step, None) when a step starts and with its result when it ends."""
+"""Called with (preset, step, None) when a step starts and with its result when it ends."""
 
 
 def default_jobs() -> int:
-    """How many variants ``run_smoke`` runs at once by default: one per CPU."""
+    """How many presets ``run_smoke`` runs at once by default: one per CPU."""
     return os.cpu_count() or 1
 
 
 def list_smoke_presets(
     presets: Sequence[str] = (), *, framework: str | None = None
 ) -> list[dict[str, object]]:
-    """The chosen presets (all by default) as CI matrix entries: name, framework, and whether
-    the project's checks need PostgreSQL and Redis."""
-    return [preset.describe() for preset in select_presets(presets, framework)]
+    """The chosen presets (all by default) as CI matrix entries: name, framework, and for
+    each server smoke can provide (PostgreSQL, Redis) whether the project's checks need it
+    (read from what the preset renders: :mod:`scaffold.services`)."""
+    entries: list[dict[str, object]] = []
+    for preset in select_presets(presets, framework):
+        needs = preset_services(preset)
+        entries.append(
+            {"name": preset.name, "framework": preset.framework}
+            | {service: bool(settings) for service, settings in needs.items()}
+        )
+    return entries
 
 
 def _tail(output: str, lines: int = TAIL_LINES) -> str:
@@ -193,7 +202,7 @@ def uv_binary() -> str:
         ) from exc
 
 
-# --- PostgreSQL: a database per variant ------------------------------------------------------
+# --- PostgreSQL: a database per preset -------------------------------------------------------
 
 
 def _server_label(server_url: str) -> str:
@@ -231,30 +240,36 @@ def _postgres_problem(server_url: str, exc: Exception, name: str) -> str:
     return f"{where} refused to create database {name}: {one_line(exc)}"
 
 
-def require_psycopg() -> None:
-    """PostgreSQL variants need psycopg to create and drop their database."""
+def require_psycopg(presets: Sequence[Preset]) -> None:
+    """Projects that need PostgreSQL need psycopg to create and drop their database.
+
+    Without it, refuse before anything is written if one of ``presets`` needs PostgreSQL:
+    a look at their ``.env.example`` costs a render each, so it is only taken then (with
+    psycopg, each rendered project says what it needs itself).
+    """
     try:
         import psycopg  # noqa: F401
     except ImportError as exc:
-        raise MissingTool(
-            "the PostgreSQL variants need psycopg to create their database",
-            hint="install it: python -m pip install 'scaffold[smoke]'",
-        ) from exc
+        if any(preset_services(preset)["postgresql"] for preset in presets):
+            raise MissingTool(
+                "the PostgreSQL presets need psycopg to create their database",
+                hint="install it: python -m pip install 'scaffold[smoke]'",
+            ) from exc
 
 
-# --- running one variant ---------------------------------------------------------------------
+# --- running one preset ----------------------------------------------------------------------
 
 
 @dataclass
-class _Variant:
-    report: VariantReport
+class _PresetRun:
+    report: PresetReport
     runner: Runner
     on_progress: Progress
     timeout: float
 
     def record(self, result: StepResult) -> StepResult:
         self.report.results.append(result)
-        self.on_progress(result.variant, result.step, result)
+        self.on_progress(result.preset, result.step, result)
         return result
 
     def blocked_by(self, needs: Sequence[str]) -> str | None:
@@ -277,7 +292,7 @@ class _Variant:
 
         yield finish
 
-    def run(self, step: Step, uv: str, project: Path, env: Mapping[str, str]) -> None:
+    def run_step(self, step: Step, uv: str, project: Path, env: Mapping[str, str]) -> None:
         blocker = self.blocked_by(step.needs)
         if blocker is not None:
             name = self.report.preset.name
@@ -294,19 +309,20 @@ class _Variant:
                 finish("failed", f"`{shown}` {why}", _tail(result.output))
 
 
-def _run_variant(
-    variant: _Variant,
+def _run_preset(
+    run: _PresetRun,
     root: Path,
     steps: Sequence[Step],
     uv: str,
     env: Mapping[str, str],
     postgres_url: str,
+    redis_url: str,
 ) -> None:
     from scaffold.render import new_project
 
-    preset = variant.report.preset
+    preset = run.report.preset
     project = root / preset.name
-    with _RENDER_LOCK, variant.timed(RENDER) as finish:
+    with _RENDER_LOCK, run.timed(RENDER) as finish:
         try:
             new_project(project, data=dict(preset.answers), defaults=True, git=False)
         except ScaffoldError as exc:
@@ -314,20 +330,24 @@ def _run_variant(
         except Exception as exc:  # a template bug is what the smoke run is there to report
             finish("failed", one_line(exc), _tail(traceback.format_exc()))
         else:
-            variant.report.project = project
+            run.report.project = project
             finish("passed")
-    if variant.report.project is None:
+    if run.report.project is None:
         for step in steps:  # each is reported as skipped: it needs the project
-            variant.run(step, uv, project, env)
+            run.run_step(step, uv, project, env)
         return
 
+    # The servers the project's settings name (its .env.example): smoke provides them.
+    needs = project_services(project)
     project_env = dict(env)
+    if redis_url:
+        project_env.update(dict.fromkeys(needs["redis"], redis_url))
     database: str | None = None
     try:
-        if preset.services["postgresql"]:
+        if needs["postgresql"]:
             import psycopg  # checked by run_smoke(); imported late: `scaffold --help` stays fast
 
-            with variant.timed(DATABASE) as finish:
+            with run.timed(DATABASE) as finish:
                 name = f"smoke_{preset.name.replace('-', '_')[:40]}_{uuid.uuid4().hex[:8]}"
                 try:
                     _admin(postgres_url, "CREATE DATABASE {}", name)
@@ -336,13 +356,15 @@ def _run_variant(
                 else:
                     database = name
                     url = _database_url(postgres_url, name)
-                    project_env.update(DATABASE_URL=url, TEST_DATABASE_URL=url)
+                    # The generated tests read their database from TEST_<setting>.
+                    for setting in needs["postgresql"]:
+                        project_env.update({setting: url, f"TEST_{setting}": url})
                     finish("passed", name)
         for step in steps:
-            variant.run(step, uv, project, project_env)
+            run.run_step(step, uv, project, project_env)
     finally:
         if database is not None:
-            with variant.timed(DROP_DATABASE) as finish:
+            with run.timed(DROP_DATABASE) as finish:
                 try:
                     _admin(postgres_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", database)
                 except psycopg.Error as exc:
@@ -372,7 +394,7 @@ def run_smoke(
     ``steps`` defaults to :data:`STEPS` and ``runner`` to :func:`run_command` (looked up at
     call time, so tests can replace them).
 
-    ``jobs`` variants run at once (default: :func:`default_jobs`), each in a thread that waits
+    ``jobs`` presets run at once (default: :func:`default_jobs`), each in a thread that waits
     on its project's commands; renders take turns (copier changes the working directory), and
     ``on_progress`` is then called from those threads. The report keeps the presets' order.
     """
@@ -389,8 +411,7 @@ def run_smoke(
         for preset in chosen:
             check_destination(keep_dir / preset.name)
     uv = uv_binary()
-    if any(preset.services["postgresql"] for preset in chosen):
-        require_psycopg()
+    require_psycopg(chosen)
     workers = default_jobs() if jobs is None else jobs
     if workers < 1:
         raise InvalidAnswer(f"--jobs must be 1 or more, not {workers}", hint="e.g. --jobs 2")
@@ -398,30 +419,27 @@ def run_smoke(
     env = project_env()
     redis = redis_url if redis_url is not None else os.environ.get(REDIS_URL_VAR)
     postgres = postgres_url or os.environ.get(POSTGRES_URL_VAR) or DEFAULT_POSTGRES_URL
-    progress = on_progress or (lambda _variant, _step, _result: None)
+    progress = on_progress or (lambda _preset, _step, _result: None)
     root = keep_dir or Path(tempfile.mkdtemp(prefix="scaffold-smoke-"))
     report = SmokeReport([], kept_in=keep_dir, jobs=min(workers, len(chosen)))
     started = time.monotonic()
     chosen_steps = STEPS if steps is None else steps
 
-    def run_one(variant: _Variant) -> None:
-        variant_env = dict(env)
-        if redis and variant.report.preset.services["redis"]:
-            variant_env["REDIS_URL"] = redis
-        _run_variant(variant, root, chosen_steps, uv, variant_env, postgres)
+    def run_one(run: _PresetRun) -> None:
+        _run_preset(run, root, chosen_steps, uv, env, postgres, redis or "")
 
-    variants = [
-        _Variant(VariantReport(preset), runner or run_command, progress, timeout)
+    runs = [
+        _PresetRun(PresetReport(preset), runner or run_command, progress, timeout)
         for preset in chosen
     ]
-    report.variants.extend(variant.report for variant in variants)  # the presets' order
+    report.presets.extend(run.report for run in runs)  # the presets' order
     try:
-        if workers == 1 or len(variants) == 1:
-            for variant in variants:
-                run_one(variant)
+        if workers == 1 or len(runs) == 1:
+            for run in runs:
+                run_one(run)
         else:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smoke") as pool:
-                for future in [pool.submit(run_one, variant) for variant in variants]:
+                for future in [pool.submit(run_one, run) for run in runs]:
                     future.result()
     finally:
         report.wall_seconds = time.monotonic() - started

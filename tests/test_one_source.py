@@ -123,7 +123,7 @@ def test_no_code_spells_out_the_framework_list() -> None:
     assert spelled == []
 
 
-def test_the_render_and_static_check_variants_are_the_presets() -> None:
+def test_the_render_and_static_check_answer_sets_are_the_presets() -> None:
     from scaffold.presets import list_presets
 
     assert set(preset_answers()) == {preset.name for preset in list_presets(PRESETS_DIR)}
@@ -244,3 +244,41 @@ def test_a_module_has_the_same_name_in_every_framework_tree() -> None:
     only = {framework: modules[framework] - common for framework in FRAMEWORKS}
     expected = {framework: FRAMEWORK_ONLY_MODULES.get(framework, set()) for framework in FRAMEWORKS}
     assert only == expected, "a module of one framework names its twin differently"
+
+
+# What the library may read from a project's answers: which tree it is, and its name.
+# Anything an option decides (a database, a broker, a file...) it learns from the rendered
+# project (scaffold/services.py), so adding an option never means editing scaffold/.
+LIBRARY_ANSWERS = {"framework", "project_slug"}
+
+
+def _answer_reads(path: Path, questions: set[str]) -> Iterator[tuple[int, str]]:
+    """(line, key) of each ``x["key"]`` / ``x.get("key")`` in ``path`` whose key is a question."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.expr):
+            continue
+        key: object = None
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            key = node.slice.value
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in {"get", "pop", "setdefault"}
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            key = node.args[0].value
+        if isinstance(key, str) and key in questions:
+            yield node.lineno, key
+
+
+def test_the_library_reads_no_options_answer() -> None:
+    config = yaml.safe_load(COPIER_YML.read_text(encoding="utf-8"))
+    questions = {name for name in config if not name.startswith("_")}
+    reads = {
+        f"{path.name}:{line}: {key}"
+        for path in sorted(PACKAGE.glob("*.py"))
+        for line, key in _answer_reads(path, questions)
+    }
+    assert reads, "no answer read found: has the way answers are read changed?"
+    assert {read for read in reads if read.rsplit(": ", 1)[1] not in LIBRARY_ANSWERS} == set()

@@ -295,6 +295,22 @@ APP_TEMPLATES = ("src/*/admin/templates/*.html", "src/*/templates/*.html")
 
 
 @pytest.mark.parametrize("preset", PRESETS)
+def test_the_servers_a_project_needs_are_the_ones_its_answers_call_for(
+    render: Callable[[str], Rendered], preset: str
+) -> None:
+    """`scaffold smoke` and CI provide what the project's .env.example names (services.py)."""
+    from scaffold.services import project_services
+
+    rendered = render(preset)
+    postgresql = rendered.answers["database"] == "postgresql"
+    redis = rendered.answers["background_tasks"] == "celery"
+    assert project_services(rendered.project) == {
+        "postgresql": ["DATABASE_URL"] if postgresql else [],
+        "redis": ["REDIS_URL"] if redis else [],
+    }
+
+
+@pytest.mark.parametrize("preset", PRESETS)
 def test_no_jinja_left(render: Callable[[str], Rendered], preset: str) -> None:
     project = render(preset).project
     offenders = []

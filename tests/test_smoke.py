@@ -1,7 +1,7 @@
 """The smoke matrix: every answer preset, rendered and put through its own checks by
 ``run_smoke`` (install, lint, format, types, migrations, tests with coverage >= 90%).
 
-One test per preset, so a failure names its variant. Needs the network to the package index
+One test per preset, so a failure names its preset. Needs the network to the package index
 (uv sync), the Python each project targets on PATH (uv never downloads interpreters), and
 PostgreSQL for the postgresql presets (``SCAFFOLD_SMOKE_POSTGRES_URL``, default the local
 server); CI's `.ci/run` starts it.
@@ -26,14 +26,14 @@ def test_preset_passes_all_its_checks(preset: str, tmp_path: Path) -> None:
     # Kept under tmp_path: pytest keeps the last runs' projects for a look after a failure.
     report = run_smoke([preset], keep=tmp_path)
 
-    (variant,) = report.variants
-    steps = [result.step for result in variant.results]
+    (run,) = report.presets
+    steps = [result.step for result in run.results]
     assert {step.name for step in STEPS} <= set(steps), steps
-    timings = ", ".join(f"{r.step} {r.seconds:.0f} s" for r in variant.results)
-    print(f"{preset}: {variant.seconds:.0f} s ({timings})")
+    timings = ", ".join(f"{r.step} {r.seconds:.0f} s" for r in run.results)
+    print(f"{preset}: {run.seconds:.0f} s ({timings})")
     failures = [
         f"{r.step}: {r.status}: {r.detail}\n{r.output_tail}"
-        for r in variant.results
+        for r in run.results
         if r.status != "passed"
     ]
     if failures:

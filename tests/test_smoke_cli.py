@@ -1,5 +1,5 @@
 """`scaffold smoke` with the projects' commands replaced by a recording fake: the report, the
-exit code, --keep, bad input, and the per-variant PostgreSQL database (real server)."""
+exit code, --keep, bad input, and the per-preset PostgreSQL database (real server)."""
 
 from __future__ import annotations
 
@@ -84,9 +84,9 @@ def invoke(*args: str) -> Result:
 
 
 def rows(output: str) -> list[tuple[str, str, str]]:
-    """(variant, step, result) of each table row."""
+    """(preset, step, result) of each table row."""
     found = re.findall(r"[│|] (\S+) +[│|] ([a-z ]+?) +[│|] (passed|failed|skipped) ", output)
-    return [(variant, step, status) for variant, step, status in found]
+    return [(preset, step, status) for preset, step, status in found]
 
 
 # --- the CLI -----------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def test_all_steps_pass_prints_the_table_and_exits_0(fake: FakeRunner) -> None:
         ("flask-default", step, "passed")
         for step in ("render", "install", "lint", "migrate", "tests")
     ]
-    assert "1 variants, 0 failed" in result.stdout
+    assert "1 preset, 0 failed" in result.stdout
     # live progress on stderr, one line when each step starts and one when it ends
     assert "flask-default: tests..." in result.stderr
     assert re.search(r"flask-default: tests passed \(\d+\.\d s\)", result.stderr)
@@ -267,15 +267,15 @@ def test_postgresql_unreachable_is_one_clear_line_and_skips_what_needs_the_datab
 # --- run_smoke() -------------------------------------------------------------------------------
 
 
-def test_postgresql_variant_gets_its_own_database_dropped_even_after_a_failure(
+def test_a_postgresql_preset_gets_its_own_database_dropped_even_after_a_failure(
     fake: FakeRunner,
 ) -> None:
     fake.fail = {("run", "pytest"): "FAILED tests/test_items.py::test_create"}
 
     report = run_smoke(["fastapi-postgresql-celery"], postgres_url=POSTGRES, redis_url="")
 
-    (variant,) = report.variants
-    steps = [(result.step, result.status) for result in variant.results]
+    (run,) = report.presets
+    steps = [(result.step, result.status) for result in run.results]
     assert steps == [
         ("render", "passed"),
         ("database", "passed"),
@@ -286,7 +286,7 @@ def test_postgresql_variant_gets_its_own_database_dropped_even_after_a_failure(
         ("drop database", "passed"),
     ]
     assert not report.ok
-    name = variant.results[1].detail
+    name = run.results[1].detail
     migrate, tests = fake.calls[2], fake.calls[3]
     for call in (migrate, tests):
         assert call.env["DATABASE_URL"] == call.env["TEST_DATABASE_URL"]
@@ -296,7 +296,7 @@ def test_postgresql_variant_gets_its_own_database_dropped_even_after_a_failure(
     assert "REDIS_URL" not in tests.env
 
 
-def test_the_callers_settings_do_not_leak_into_a_variant(
+def test_the_callers_settings_do_not_leak_into_a_presets_project(
     fake: FakeRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://prod.example.com/orders")
@@ -389,7 +389,7 @@ def test_list_with_a_framework_lists_only_its_presets(fake: FakeRunner) -> None:
 
 @dataclass
 class BarrierRunner(FakeRunner):
-    """A fake whose `uv sync` waits until ``parties`` variants are installing at the same time:
+    """A fake whose `uv sync` waits until ``parties`` presets are installing at the same time:
     run one after the other, the barrier times out and the install fails."""
 
     barrier: threading.Barrier = field(default_factory=lambda: threading.Barrier(2, timeout=10))
@@ -407,7 +407,7 @@ class BarrierRunner(FakeRunner):
         return super().__call__(cmd, cwd, env, timeout)
 
 
-def test_jobs_runs_variants_at_the_same_time_and_keeps_the_report_in_preset_order(
+def test_jobs_runs_presets_at_the_same_time_and_keeps_the_report_in_preset_order(
     monkeypatch: pytest.MonkeyPatch, workdir: Path
 ) -> None:
     fake = BarrierRunner()
@@ -424,19 +424,19 @@ def test_jobs_runs_variants_at_the_same_time_and_keeps_the_report_in_preset_orde
     ]
     assert len(fake.threads) == 2
     assert re.search(
-        r"2 variants, 0 failed; \d+ s \(\d+ s of steps, 2 variants at a time\)\.", result.stdout
+        r"2 presets, 0 failed; \d+ s \(\d+ s of steps, 2 presets at a time\)\.", result.stdout
     )
-    # every progress line is whole: "<variant>: <step> passed (n.n s)" or "<variant>: <step>..."
+    # every progress line is whole: "<preset>: <step> passed (n.n s)" or "<preset>: <step>..."
     whole = re.compile(r"(minimal|fastapi-default): [a-z ]+(\.\.\.| passed \(\d+\.\d s\))")
     for line in result.stderr.splitlines():
         assert whole.fullmatch(line), line
-    # each variant's own steps still ran in order, in its own project
+    # each preset's own steps still ran in order, in its own project
     for name in ("minimal", "fastapi-default"):
         own = [call.args for call in fake.calls if call.cwd.name == name]
         assert own == [step.args for step in TINY_STEPS]
 
 
-def test_one_job_runs_the_variants_one_after_the_other(
+def test_one_job_runs_the_presets_one_after_the_other(
     monkeypatch: pytest.MonkeyPatch, workdir: Path
 ) -> None:
     fake = BarrierRunner(barrier=threading.Barrier(2, timeout=0.5))
