@@ -199,9 +199,10 @@ def test_no_shared_template_reads_the_framework_answer() -> None:
     assert readers == []
 
 
-# Modules (and package data) that only one framework has, because only its library needs
-# them; every other module of one tree has a twin of the same name in the other tree (one
-# role, one name: `deps.py` is what the views depend on, `docs.py` serves /docs, ...).
+# Modules (and package data) under src/<package>/ that only one framework has, because only
+# its library needs them; every other module of one tree, and every module of tests/, has a
+# twin of the same name in the other tree (one role, one name: `deps.py` is what the views
+# depend on, `docs.py` serves /docs, `tests/test_errors.py` checks the error answers...).
 FRAMEWORK_ONLY_MODULES = {
     "flask": {
         # flask-smorest ships no type hints: a typed Protocol of its Blueprint for the views.
@@ -226,10 +227,10 @@ FRAMEWORK_ONLY_MODULES = {
 _CONDITIONAL_NAME = re.compile(r"\{%.*?%\}(?P<name>[^{]*)\{% endif %\}")
 
 
-def _source_modules(framework: str) -> set[str]:
-    """The paths under the framework tree's src/<package>/, as they render when every option
-    is on: `{% if admin %}admin.py{% endif %}.jinja` is `admin.py`."""
-    root = TEMPLATES / framework / "src" / "{{ package_name }}"
+def _modules(framework: str, folder: str) -> set[str]:
+    """The paths under ``folder`` of the framework tree, as they render when every option is
+    on: `{% if admin %}admin.py{% endif %}.jinja` is `admin.py`."""
+    root = TEMPLATES / framework / folder
     return {
         _CONDITIONAL_NAME.sub(r"\g<name>", path.relative_to(root).as_posix()).removesuffix(".jinja")
         for path in root.rglob("*")
@@ -237,12 +238,19 @@ def _source_modules(framework: str) -> set[str]:
     }
 
 
-def test_a_module_has_the_same_name_in_every_framework_tree() -> None:
-    modules = {framework: _source_modules(framework) for framework in FRAMEWORKS}
+@pytest.mark.parametrize(
+    ("folder", "allowed"),
+    [("src/{{ package_name }}", FRAMEWORK_ONLY_MODULES), ("tests", {})],
+    ids=["src", "tests"],
+)
+def test_a_module_has_the_same_name_in_every_framework_tree(
+    folder: str, allowed: dict[str, set[str]]
+) -> None:
+    modules = {framework: _modules(framework, folder) for framework in FRAMEWORKS}
     common = set.intersection(*modules.values())
-    assert "app.py" in common, "no app.py in the trees' src/: has the layout changed?"
+    assert "conftest.py" in common or "app.py" in common, f"{folder}: has the layout changed?"
     only = {framework: modules[framework] - common for framework in FRAMEWORKS}
-    expected = {framework: FRAMEWORK_ONLY_MODULES.get(framework, set()) for framework in FRAMEWORKS}
+    expected = {framework: allowed.get(framework, set()) for framework in FRAMEWORKS}
     assert only == expected, "a module of one framework names its twin differently"
 
 

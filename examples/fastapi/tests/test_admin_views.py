@@ -62,7 +62,7 @@ def create_item(client: AppClient, name: str = "Widget", owner_id: int = 1) -> N
     assert_redirects_to(response, "/admin/item/list")
 
 
-def user(db: Session, email: str) -> User:
+def user_by_email(db: Session, email: str) -> User:
     found = db.scalar(select(User).where(User.email == email))
     assert found is not None
     db.refresh(found)
@@ -77,7 +77,7 @@ def test_a_superuser_creates_a_user_whose_password_is_hashed(
     response = post_form(admin_client, "/admin/user/create", form)
 
     assert_redirects_to(response, "/admin/user/list")
-    created = user(db, "new@example.com")
+    created = user_by_email(db, "new@example.com")
     assert created.is_active
     assert not created.is_superuser
     assert created.hashed_password.startswith("$argon2")
@@ -119,19 +119,19 @@ def test_editing_a_user_with_an_empty_password_keeps_it(
 ) -> None:
     user_id = make_user("user@example.com")
     url = f"/admin/user/edit?pk={user_id}"
-    before = user(db, "user@example.com").hashed_password
+    before = user_by_email(db, "user@example.com").hashed_password
 
     response = post_form(
         admin_client, url, {"email": "user@example.com", "password": "", "is_active": "on"}
     )
 
     assert response.status_code == 303, response.text
-    assert user(db, "user@example.com").hashed_password == before
+    assert user_by_email(db, "user@example.com").hashed_password == before
 
     response = post_form(admin_client, url, {"email": "user@example.com", "password": NEW_PASSWORD})
 
     assert response.status_code == 303, response.text
-    changed = user(db, "user@example.com")
+    changed = user_by_email(db, "user@example.com")
     assert verify_password(NEW_PASSWORD, changed.hashed_password)
     assert not changed.is_active
 
@@ -169,7 +169,7 @@ def test_the_password_policy_is_a_form_error(
     admin_client: AppClient, make_user: MakeUser, db: Session, password: str, problem: str
 ) -> None:
     user_id = make_user("user@example.com")
-    before = user(db, "user@example.com").hashed_password
+    before = user_by_email(db, "user@example.com").hashed_password
 
     created = post_form(
         admin_client, "/admin/user/create", {"email": "new@example.com", "password": password}
@@ -186,7 +186,7 @@ def test_the_password_policy_is_a_form_error(
     assert edited.status_code == 422
     assert problem in edited.text
     db.expire_all()
-    assert user(db, "user@example.com").hashed_password == before
+    assert user_by_email(db, "user@example.com").hashed_password == before
 
 
 def test_a_superuser_creates_an_item_for_a_chosen_owner(
@@ -342,7 +342,7 @@ def test_a_user_who_is_not_a_superuser_gets_403_everywhere(
 
 def test_deactivating_a_user_ends_their_admin_session(admin_client: AppClient, db: Session) -> None:
     assert admin_client.get("/admin/", follow_redirects=False).status_code == 200
-    user(db, "admin@example.com").is_active = False
+    user_by_email(db, "admin@example.com").is_active = False
     db.commit()
 
     assert_redirects_to(admin_client.get("/admin/", follow_redirects=False), LOGIN_URL)

@@ -34,7 +34,7 @@ def form_token(client: ApiClient, url: str) -> str:
     return token
 
 
-def submit(client: ApiClient, url: str, **form: str) -> Any:
+def post_form(client: ApiClient, url: str, **form: str) -> Any:
     """POST an admin form, with the CSRF token of the page it is on."""
     return client.post(url, data={**form, "csrf_token": form_token(client, url)})
 
@@ -52,7 +52,7 @@ def all_items(engine: Engine) -> list[Item]:
 def test_a_superuser_creates_a_user_whose_password_is_hashed(
     admin_client: ApiClient, engine: Engine
 ) -> None:
-    response = submit(
+    response = post_form(
         admin_client,
         "/admin/user/new/",
         email=" New@Example.com",
@@ -92,9 +92,11 @@ def test_editing_a_user_keeps_the_password_unless_a_new_one_is_given(
     user_id = make_user("ada@example.com", "old-pass-phrase")
     url = f"/admin/user/edit/?id={user_id}"
 
-    submit(admin_client, url, email="ada@example.com", password="", is_active="y", is_superuser="y")
+    post_form(
+        admin_client, url, email="ada@example.com", password="", is_active="y", is_superuser="y"
+    )
     unchanged = user_by_email(engine, "ada@example.com")
-    submit(admin_client, url, email="ada@example.com", password="new-pass-phrase", is_active="y")
+    post_form(admin_client, url, email="ada@example.com", password="new-pass-phrase", is_active="y")
     changed = user_by_email(engine, "ada@example.com")
 
     assert unchanged is not None
@@ -119,7 +121,7 @@ def test_editing_a_user_keeps_the_password_unless_a_new_one_is_given(
 def test_invalid_new_users_are_not_created(
     admin_client: ApiClient, engine: Engine, email: str, password: str
 ) -> None:
-    response = submit(admin_client, "/admin/user/new/", email=email, password=password)
+    response = post_form(admin_client, "/admin/user/new/", email=email, password=password)
 
     assert response.status_code == 200
     with Session(engine) as session:
@@ -138,8 +140,10 @@ def test_the_password_policy_is_a_form_error(
 ) -> None:
     user_id = make_user("ada@example.com", "old-pass-phrase")
 
-    created = submit(admin_client, "/admin/user/new/", email="new@example.com", password=password)
-    edited = submit(
+    created = post_form(
+        admin_client, "/admin/user/new/", email="new@example.com", password=password
+    )
+    edited = post_form(
         admin_client, f"/admin/user/edit/?id={user_id}", email="ada@example.com", password=password
     )
 
@@ -161,7 +165,7 @@ def test_a_superuser_creates_and_edits_an_item(
     form_page = admin_client.get("/admin/item/new/").text
     assert f'<option value="{owner_id}">owner@example.com' in form_page
 
-    created = submit(
+    created = post_form(
         admin_client,
         "/admin/item/new/",
         name="Widget",
@@ -170,7 +174,7 @@ def test_a_superuser_creates_and_edits_an_item(
         owner=str(owner_id),
     )
     [item] = all_items(engine)
-    edited = submit(
+    edited = post_form(
         admin_client,
         f"/admin/item/edit/?id={item.id}",
         name="Gadget",
@@ -199,7 +203,7 @@ def test_item_prices_must_be_finite_and_not_negative(
 ) -> None:
     owner_id = make_user("owner@example.com")
 
-    response = submit(
+    response = post_form(
         admin_client, "/admin/item/new/", name="Widget", price=price, owner=str(owner_id)
     )
 
@@ -214,7 +218,7 @@ def test_item_text_with_a_nul_character_is_a_form_error(
     owner_id = make_user("owner@example.com")
     form = {"name": "Widget", "price": "1", "owner": str(owner_id), field: "Wid\x00get"}
 
-    response = submit(admin_client, "/admin/item/new/", **form)
+    response = post_form(admin_client, "/admin/item/new/", **form)
 
     assert response.status_code == 200
     assert "Enter text without the NUL character." in response.text
@@ -239,7 +243,7 @@ def test_admin_forms_without_a_csrf_token_are_refused(
     assert forged.status_code == 200
     assert all_items(engine) == []
 
-    submit(admin_client, "/admin/item/new/", **fields)
+    post_form(admin_client, "/admin/item/new/", **fields)
     [item] = all_items(engine)
     admin_client.post("/admin/item/delete/", data={"id": str(item.id), "url": "/admin/item/"})
     assert len(all_items(engine)) == 1
