@@ -196,6 +196,9 @@ def settings(database_url: str, smtp_port: int, settings_overrides: dict[str, An
         "password_reset_url": "https://app.example.com/reset-password#token={token}",
         # No access log line per request (the tests of the log ask for INFO).
         "log_level": "WARNING",
+        # The tests bring their own Redis (fakeredis) where they need one: a REDIS_URL in the
+        # environment (a developer's shell, a CI job's services) must not reach the others.
+        "redis_url": None,
         **settings_overrides,
     }
     # One Settings per distinct values, as for the apps: building one (it reads the
