@@ -254,6 +254,59 @@ def update(
         raise typer.Exit(1)
 
 
+add_app = typer.Typer(name="add", help="Add to a generated project.", no_args_is_help=True)
+app.add_typer(add_app)
+
+
+@add_app.command("resource")
+def add_resource(
+    name: Annotated[str, typer.Argument(help="The model class, PascalCase (e.g. Order).")],
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            metavar="NAME:TYPE[?]",
+            help="A field; repeatable. TYPE: str (str:N), text, int, float, decimal, bool, date,"
+            " datetime, ref:<Resource>; a trailing ? makes it optional.",
+        ),
+    ] = None,
+    plural: Annotated[
+        str | None,
+        typer.Option("--plural", metavar="P", help="Table and URL name (default: NAME + s)."),
+    ] = None,
+    project: Annotated[
+        Path, typer.Option("--project", metavar="DIR", help="The project (default: here).")
+    ] = Path(),
+    pretend: Annotated[
+        bool, typer.Option("--pretend", help="Show what would be added; write nothing.")
+    ] = False,
+) -> None:
+    """Add a resource (model, schemas, API, admin view, migration, tests, docs) to a project.
+
+    New files only, committed; the project's tree must be clean.
+    """
+    from scaffold.resource import add_resource as add
+
+    result = _call(add, name, fields=field or [], plural=plural, project=project, pretend=pretend)
+    verb = "Would add" if result.pretend else "Added"
+    console.print(
+        f"{verb} the resource {result.name} ({result.framework}) at {result.url}:",
+        markup=False,
+        highlight=False,
+    )
+    for path in result.files:
+        console.print(f"  {path}", markup=False, highlight=False)
+    if result.pretend:
+        console.print("Nothing was written.", markup=False, highlight=False)
+        return
+    console.print(
+        f"Committed ({(result.commit or '')[:7]}). Next: `uv run alembic upgrade head`, then"
+        " `uv run pytest`.",
+        markup=False,
+        highlight=False,
+    )
+
+
 SMOKE_FAILED = 1  # the exit code when a preset fails a step
 RESULT_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from scaffold.errors import GitError
@@ -22,14 +22,24 @@ def _git_exe() -> str:
 
 
 def _run(
-    repo: Path, *args: str, config: Sequence[str] = (), check: bool = True
+    repo: Path,
+    *args: str,
+    config: Sequence[str] = (),
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     cmd = [_git_exe()]
     for item in config:
         cmd += ["-c", item]
     cmd += list(args)
     proc = subprocess.run(
-        cmd, cwd=repo, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+        cmd,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env=None if env is None else dict(env),
     )
     if check and proc.returncode != 0:
         detail = " ".join((proc.stderr or proc.stdout).split()) or f"exit code {proc.returncode}"
@@ -40,6 +50,11 @@ def _run(
 def output(repo: Path, *args: str) -> str:
     """Run ``git ARGS`` in ``repo``; its stripped stdout (a :class:`GitError` if it fails)."""
     return _run(repo, *args).stdout.strip()
+
+
+def output_env(repo: Path, env: Mapping[str, str], *args: str) -> str:
+    """:func:`output` with ``env`` as the whole environment of git."""
+    return _run(repo, *args, env=env).stdout.strip()
 
 
 def identity_fallbacks(repo: Path) -> list[str]:

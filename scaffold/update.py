@@ -85,7 +85,8 @@ class UpdateResult:
         return sorted(rows)
 
 
-def _check_project(root: Path, shown: str) -> None:
+def check_project(root: Path, shown: str) -> None:
+    """Refuse what is not a generated project tracked by git."""
     if not root.is_dir():
         raise NotAProject(
             f"{shown} is not a directory", hint="pass the directory of a generated project"
@@ -102,7 +103,8 @@ def _check_project(root: Path, shown: str) -> None:
         )
 
 
-def _check_clean(root: Path, shown: str) -> None:
+def check_clean(root: Path, shown: str) -> None:
+    """Refuse a project with uncommitted changes."""
     dirty = [name for _, name in gitrepo.changes(root)]
     if dirty:
         listed = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
@@ -191,7 +193,7 @@ def update_project(
             hint="pass --conflict inline or --conflict rej",
         )
     mode: ConflictMode = "rej" if conflict == "rej" else "inline"
-    _check_project(root, shown)
+    check_project(root, shown)
     recorded = read_answers(root)
     src, old_commit = recorded.get("_src_path"), recorded.get("_commit")
     if not src or not old_commit:
@@ -216,7 +218,7 @@ def update_project(
             "no terminal to ask the questions on",
             hint="drop --no-defaults (recorded answers are kept; --data changes one)",
         )
-    _check_clean(root, shown)
+    check_clean(root, shown)
 
     started = time.monotonic()
     try:
