@@ -19,6 +19,10 @@ from typing import Any
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 BUNDLE = "scaffold/_template.bundle"
+# The resource template's own history (scaffold/resource_source.py): a `git subtree split` of
+# resource-template/, so that copier updates a resource from a template root of its own.
+RESOURCE_BUNDLE = "scaffold/_resource_template.bundle"
+RESOURCE_PREFIX = "resource-template"
 
 
 class TemplateBundleHook(BuildHookInterface):  # type: ignore[type-arg]
@@ -29,8 +33,8 @@ class TemplateBundleHook(BuildHookInterface):  # type: ignore[type-arg]
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         root = Path(self.root)
         if not (root / ".git").exists():
-            if (root / BUNDLE).is_file():
-                return  # an sdist: its bundle is package data already
+            if (root / BUNDLE).is_file() and (root / RESOURCE_BUNDLE).is_file():
+                return  # an sdist: its bundles are package data already
             raise RuntimeError(
                 f"cannot build scaffold: {root} is neither a git checkout nor an sdist with "
                 f"{BUNDLE} (the wheel needs the template's git history; build from a clone)"
@@ -50,6 +54,26 @@ class TemplateBundleHook(BuildHookInterface):  # type: ignore[type-arg]
         if proc.returncode != 0:
             raise RuntimeError(f"`git bundle create` failed in {root}: {proc.stderr.strip()}")
         build_data["force_include"][str(bundle)] = BUNDLE
+        resources = Path(self._tmp) / "_resource_template.bundle"
+        self._resource_bundle(git, root, resources)
+        build_data["force_include"][str(resources)] = RESOURCE_BUNDLE
+
+    def _resource_bundle(self, git: str, root: Path, bundle: Path) -> None:
+        """The split history of resource-template/ at HEAD, as a bundle with one branch."""
+
+        def run(*args: str, cwd: Path = root) -> str:
+            proc = subprocess.run(
+                [git, *args], cwd=cwd, capture_output=True, text=True, check=False
+            )
+            if proc.returncode != 0:
+                raise RuntimeError(f"`git {' '.join(args)}` failed: {proc.stderr.strip()}")
+            return proc.stdout.strip()
+
+        split = run("subtree", "split", "-q", f"--prefix={RESOURCE_PREFIX}", "HEAD")
+        bare = Path(self._tmp) / "resource-template.git"
+        run("init", "--quiet", "--bare", str(bare))
+        run("push", "--quiet", str(bare), f"{split}:refs/heads/main")
+        run("bundle", "create", "--quiet", str(bundle), "main", cwd=bare)
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
         tmp = getattr(self, "_tmp", None)

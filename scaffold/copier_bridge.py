@@ -139,8 +139,10 @@ def update(
     conflict: Literal["inline", "rej"],
     pretend: bool,
     unsafe: bool,
+    answers_file: str | None = None,
 ) -> str | None:
-    """``copier update`` in place (three-way merge); the template commit it updated to."""
+    """``copier update`` in place (three-way merge); the template commit it updated to.
+    ``answers_file``: which answers file (and so which subproject) to update."""
     import copier  # imported here: it takes ~0.6 s and `scaffold --help` must stay fast
 
     with _copier_errors():
@@ -154,6 +156,7 @@ def update(
             vcs_ref=vcs_ref,
             unsafe=unsafe,
             quiet=True,
+            answers_file=answers_file,
         )
     commit = worker.template.commit
     return str(commit) if commit else None

@@ -77,7 +77,7 @@ def init(repo: Path, branch: str = "main") -> None:
     _run(repo, "init", "--quiet", config=[f"init.defaultBranch={branch}"])
 
 
-def commit_all(repo: Path, message: str) -> str:
+def commit_all(repo: Path, message: str, *, allow_empty: bool = False) -> str:
     """Stage everything (honouring .gitignore), commit, return the commit id."""
     _run(repo, "add", "--all")
     _run(
@@ -85,6 +85,7 @@ def commit_all(repo: Path, message: str) -> str:
         "commit",
         "--quiet",
         "--no-verify",
+        *(["--allow-empty"] if allow_empty else []),
         "--message",
         message,
         config=identity_fallbacks(repo),
@@ -96,6 +97,12 @@ def init_and_commit(repo: Path, message: str) -> str:
     """A new repository at ``repo`` whose first commit holds every file; the commit id."""
     init(repo)
     return commit_all(repo, message)
+
+
+def uncommit(repo: Path, base: str) -> None:
+    """Back to ``base`` with every later change left uncommitted and unstaged in the tree."""
+    _run(repo, "reset", "--quiet", "--soft", base)
+    _run(repo, "reset", "--quiet")
 
 
 def is_repo(path: Path) -> bool:

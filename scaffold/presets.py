@@ -15,6 +15,7 @@ from scaffold.errors import InvalidAnswer, ScaffoldError, UnknownPreset
 from scaffold.questionnaire import Question, check_answers, load_data_file
 from scaffold.source import PACKAGE_DIR
 
+RESOURCES_KEY = "resources"
 CHECKOUT_PRESETS = PACKAGE_DIR.parent / "examples" / "presets"
 PACKAGED_PRESETS = PACKAGE_DIR / "_presets"
 
@@ -26,6 +27,9 @@ class Preset:
     name: str
     path: Path
     answers: Mapping[str, Any]
+    resources: tuple[str, ...] = ()
+    """Resources ``scaffold smoke`` adds after the render (the preset's ``resources`` key, not
+    an answer): each ``NAME FIELD...``, as ``scaffold add resource NAME --field FIELD...``."""
 
     @property
     def framework(self) -> str:
@@ -45,12 +49,17 @@ def load_preset(path: Path) -> Preset:
     except InvalidAnswer as exc:
         # load_data_file words its errors for --data-file; say which preset is broken.
         raise ScaffoldError(f"preset {path.stem!r}: {exc.message}") from exc
+    resources = answers.pop(RESOURCES_KEY, [])
+    if not isinstance(resources, list) or not all(isinstance(r, str) for r in resources):
+        raise ScaffoldError(
+            f"preset {path.stem!r}: `{RESOURCES_KEY}` is not a list of `NAME FIELD...` lines"
+        )
     if "framework" not in answers:
         raise ScaffoldError(
             f"preset {path.stem!r} ({path}) does not say which framework it is for",
             hint="add `framework: flask` or `framework: fastapi` to it",
         )
-    return Preset(path.stem, path, answers)
+    return Preset(path.stem, path, answers, tuple(resources))
 
 
 def list_presets(directory: Path | None = None) -> list[Preset]:

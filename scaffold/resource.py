@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -30,8 +30,8 @@ from scaffold.errors import (
     NotAProject,
     ScaffoldError,
 )
+from scaffold.projectcheck import check_clean, check_project
 from scaffold.resource_source import field_types_file, resource_template
-from scaffold.update import check_clean, check_project
 
 RESOURCE_ANSWERS = ".copier-answers.resource-{plural}.yml"
 RESOURCE_ANSWERS_GLOB = ".copier-answers.resource-*.yml"
@@ -445,3 +445,32 @@ def add_resource(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return AddResourceResult(root, name, plural, framework, files, commit, False, answers)
+
+
+def update_resources(root: Path, *, conflict: Literal["inline", "rej"], pretend: bool) -> None:
+    """``copier update`` of every resource of the project (three-way, each from its own answers
+    file) to the resource template this scaffold renders, with the project's current
+    framework, package and admin answers.
+
+    copier updates only a clean tree: what the project's update (and each resource's) changed
+    is committed in between, and the caller takes those commits back (:func:`gitrepo.uncommit`).
+    """
+    answers_files = sorted(path.name for path in root.glob(RESOURCE_ANSWERS_GLOB))
+    if not answers_files:
+        return
+    project = copier_bridge.read_answers(root)
+    data = {key: project.get(key) for key in PROJECT_KEYS}
+    _, ref = resource_template()
+    for answers_file in answers_files:
+        if not pretend:
+            gitrepo.commit_all(root, f"scaffold update: before {answers_file}", allow_empty=True)
+        copier_bridge.update(
+            root,
+            data,
+            vcs_ref=ref,
+            defaults=True,
+            conflict=conflict,
+            pretend=pretend,
+            unsafe=False,
+            answers_file=answers_file,
+        )

@@ -38,6 +38,7 @@ REDIS_URL_VAR = "SCAFFOLD_SMOKE_REDIS_URL"
 TAIL_LINES = 40
 STEP_TIMEOUT = 1800.0
 RENDER, DATABASE, DROP_DATABASE = "render", "database", "drop database"
+RESOURCES = "add resources"
 Status = Literal["passed", "failed", "skipped"]
 # copier renders with the process's working directory changed (plumbum's local.cwd): one at a time.
 _RENDER_LOCK = threading.Lock()
@@ -319,12 +320,15 @@ def _run_preset(
     redis_url: str,
 ) -> None:
     from scaffold.render import new_project
+    from scaffold.resource import add_resource
 
     preset = run.report.preset
     project = root / preset.name
     with _RENDER_LOCK, run.timed(RENDER) as finish:
         try:
-            new_project(project, data=dict(preset.answers), defaults=True, git=False)
+            # git: `scaffold add resource` adds to a committed project only.
+            git = bool(preset.resources)
+            new_project(project, data=dict(preset.answers), defaults=True, git=git)
         except ScaffoldError as exc:
             finish("failed", exc.user_message)
         except Exception as exc:  # a template bug is what the smoke run is there to report
@@ -332,6 +336,20 @@ def _run_preset(
         else:
             run.report.project = project
             finish("passed")
+    if run.report.project is not None and preset.resources:
+        with _RENDER_LOCK, run.timed(RESOURCES) as finish:
+            try:
+                for line in preset.resources:
+                    name, *fields = line.split()
+                    add_resource(name, fields=fields, project=project)
+            except ScaffoldError as exc:
+                finish("failed", exc.user_message)
+                run.report.project = None
+            except Exception as exc:  # a template bug, as above
+                finish("failed", one_line(exc), _tail(traceback.format_exc()))
+                run.report.project = None
+            else:
+                finish("passed", f"{len(preset.resources)} resources")
     if run.report.project is None:
         for step in steps:  # each is reported as skipped: it needs the project
             run.run_step(step, uv, project, env)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -117,3 +118,9 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
     # Workers that outlived their master.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
+
+
+def copy_project(source: Path, dest: Path) -> Path:
+    """A copy of the project at ``source`` (its git history included) at ``dest``."""
+    shutil.copytree(source, dest, symlinks=True)
+    return dest

@@ -36,6 +36,7 @@ from tests.helpers import (
     UV,
     assert_one_error_line,
     contents,
+    copy_project,
     explain,
     git,
     run,
@@ -104,9 +105,7 @@ def base_project(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture
 def project(base_project: Path, tmp_path: Path) -> Path:
     """This test's own copy of the v1 project (its git history included)."""
-    dest = tmp_path / "acme"
-    shutil.copytree(base_project, dest, symlinks=True)
-    return dest
+    return copy_project(base_project, tmp_path / "acme")
 
 
 def commit_edit(project: Path, relpath: str, old: str | None, new: str) -> None:

@@ -48,8 +48,9 @@ import redis
 import uv
 from psycopg import sql
 
-from scaffold import copier_bridge
+from scaffold import copier_bridge, gitrepo
 from scaffold.questionnaire import frameworks
+from scaffold.resource import add_resource
 from scaffold.toolenv import project_env
 from tests.helpers import free_port, stop_process
 
@@ -60,6 +61,11 @@ PROJECT_SLUG = "contract-check"
 PACKAGE_NAME = PROJECT_SLUG.replace("-", "_")
 # The same answers for both frameworks; only `framework` differs. PostgreSQL's projects have
 # the drivers of both databases (SQLite's for their tests): one install serves both.
+# What `scaffold add resource` adds to every project of the suite (test_resources.py).
+RESOURCES = [
+    ("Customer", "name:str:80", "vip:bool"),
+    ("Order", "customer:ref:Customer", "total:decimal", "note:text?", "shipped_on:date?"),
+]
 ANSWERS: dict[str, Any] = {
     "project_name": "Contract Check",
     "database": "postgresql",
@@ -530,6 +536,10 @@ def render_project(framework: str, root: Path, **answers: Any) -> Project:
         defaults=True,
         pretend=False,
     )
+    # The resources of test_resources.py, added as `scaffold add resource` adds them.
+    gitrepo.init_and_commit(dst, "Rendered for the contract suite")
+    for name, *fields in RESOURCES:
+        add_resource(name, fields=fields, project=dst)
     project = Project(framework=framework, path=dst, uv_bin=uv.find_uv_bin())
     project.run("sync", timeout=INSTALL_TIMEOUT)
     return project

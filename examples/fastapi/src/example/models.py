@@ -144,3 +144,10 @@ class AdminSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Fixed at login: a session ends at this time however active it is.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+# Last: the models of the resources added with `scaffold add resource` (resources/), which
+# import this module's Base. Every table is then in Base.metadata, wherever it is read.
+from example.resources import modules  # noqa: E402
+
+modules("model")

@@ -36,11 +36,11 @@ from sqlalchemy import select
 from wtforms import Field, FloatField, Form, PasswordField, StringField
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 
-from example import admin_sessions
-from example.api.auth import TOO_MANY_ATTEMPTS, login_limiter
+from example import admin_sessions, resources
+from example.api.auth import RATE_LIMITED, login_limiter
+from example.auth import client_address
 from example.database_errors import database_unavailable
 from example.db import get_database, get_session
-from example.deps import client_address
 from example.headers import csp_nonce
 from example.models import NUL, Item, User
 from example.security import hash_password, password_problem, verify_password
@@ -159,7 +159,7 @@ class AdminHomeView(AdminIndexView):  # type: ignore[misc]  # Flask-Admin is unt
         if retry_after is None:
             retry_after = limiter.admit_account(email, client, via="admin")
         if retry_after is not None:
-            return self._login_page(form, TOO_MANY_ATTEMPTS), 429, {"Retry-After": str(retry_after)}
+            return self._login_page(form, RATE_LIMITED), 429, {"Retry-After": str(retry_after)}
         db = get_session()
         user: User | None = None
         if NUL not in email:  # no address holds one (nor may a query: database_errors.py)
@@ -334,4 +334,7 @@ def init_admin(app: Flask, settings: Settings) -> Admin:
         )
         admin.add_view(UserView(User, db_session, name="Users"))
         admin.add_view(ItemView(Item, db_session, name="Items"))
+        # The resources' views (`scaffold add resource`), by name: see resources/__init__.py.
+        for module in resources.modules("admin"):
+            module.register(admin, db_session)
     return admin

@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette_admin.contrib.sqla import Admin
 
-from example import admin_sessions
+from example import admin_sessions, resources
 from example.admin.auth import AdminAuthProvider
 from example.admin.csrf import CSRFMiddleware, csrf_input
 from example.admin.views import ItemView, UserView
@@ -84,6 +84,9 @@ def init_admin(
     admin.templates.env.auto_reload = settings.environment == "development"
     admin.add_view(UserView(User, icon="fa fa-users"))
     admin.add_view(ItemView(Item, icon="fa fa-box"))
+    # The resources' views (`scaffold add resource`), by name: see resources/__init__.py.
+    for module in resources.modules("admin"):
+        module.register(admin)
     # Outermost: a database or a login limit's Redis that does not answer is a 503 wherever the
     # admin meets it (its login check, its pages and forms, its session's commit), a bug a 500.
     admin.middlewares.insert(0, Middleware(MountedAppErrors))

@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter
 
-from example.api import accounts, auth, items, users
+from example import resources
+from example.api import auth, items, users
 
 API_PREFIX = "/api/v1"
 
@@ -13,5 +14,6 @@ api_routers: list[APIRouter] = [
     items.router,
     auth.router,
     users.router,
-    accounts.router,
+    # The resources' routers (`scaffold add resource`), by name: see resources/__init__.py.
+    *(module.router for module in resources.modules("api")),
 ]
