@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scaffold.errors import InvalidAnswer, ScaffoldError, UnknownPreset
+import yaml
+
+from scaffold.errors import InvalidAnswer, ScaffoldError, UnknownPreset, one_line
 from scaffold.questionnaire import Question, check_answers, load_data_file
 from scaffold.source import PACKAGE_DIR
 
-RESOURCES_KEY = "resources"
+RESOURCES_DIR = "resources"
 CHECKOUT_PRESETS = PACKAGE_DIR.parent / "examples" / "presets"
 PACKAGED_PRESETS = PACKAGE_DIR / "_presets"
 
@@ -28,8 +30,8 @@ class Preset:
     path: Path
     answers: Mapping[str, Any]
     resources: tuple[str, ...] = ()
-    """Resources ``scaffold smoke`` adds after the render (the preset's ``resources`` key, not
-    an answer): each ``NAME FIELD...``, as ``scaffold add resource NAME --field FIELD...``."""
+    """Resources ``scaffold smoke`` adds after the render (``resources/<name>.yml`` beside the
+    preset, a list): each ``NAME FIELD...``, as ``scaffold add resource NAME --field FIELD...``."""
 
     @property
     def framework(self) -> str:
@@ -49,17 +51,27 @@ def load_preset(path: Path) -> Preset:
     except InvalidAnswer as exc:
         # load_data_file words its errors for --data-file; say which preset is broken.
         raise ScaffoldError(f"preset {path.stem!r}: {exc.message}") from exc
-    resources = answers.pop(RESOURCES_KEY, [])
-    if not isinstance(resources, list) or not all(isinstance(r, str) for r in resources):
-        raise ScaffoldError(
-            f"preset {path.stem!r}: `{RESOURCES_KEY}` is not a list of `NAME FIELD...` lines"
-        )
+    resources = _resources(path)
     if "framework" not in answers:
         raise ScaffoldError(
             f"preset {path.stem!r} ({path}) does not say which framework it is for",
             hint="add `framework: flask` or `framework: fastapi` to it",
         )
     return Preset(path.stem, path, answers, tuple(resources))
+
+
+def _resources(preset: Path) -> list[str]:
+    """The resources to add to ``preset``'s project: ``resources/<name>.yml`` beside it."""
+    path = preset.parent / RESOURCES_DIR / preset.name
+    if not path.is_file():
+        return []
+    try:
+        lines = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ScaffoldError(f"{path} cannot be read as YAML: {one_line(exc)}") from exc
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        raise ScaffoldError(f"{path} is not a list of `NAME FIELD...` lines")
+    return lines
 
 
 def list_presets(directory: Path | None = None) -> list[Preset]:

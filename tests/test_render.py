@@ -74,7 +74,10 @@ class Rule:
 
 
 PKG = "src/{package_name}"
-TASKS_REGISTRATION = {"fastapi": "    tasks.router,\n]", "flask": ", tasks)"}
+TASKS_REGISTRATION = {
+    "fastapi": "    tasks.router,\n    # The resources",
+    "flask": ", tasks, *resource_apis)",
+}
 
 RULES: list[Rule] = [
     # always, both frameworks

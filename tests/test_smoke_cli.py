@@ -252,6 +252,7 @@ def test_postgresql_unreachable_is_one_clear_line_and_skips_what_needs_the_datab
     assert result.exit_code == 1
     assert rows(result.stdout) == [
         ("flask-postgresql", "render", "passed"),
+        ("flask-postgresql", "add resources", "passed"),
         ("flask-postgresql", "database", "failed"),
         ("flask-postgresql", "install", "passed"),
         ("flask-postgresql", "lint", "passed"),
