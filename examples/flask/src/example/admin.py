@@ -37,10 +37,10 @@ from wtforms import Field, FloatField, Form, PasswordField, StringField
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 
 from example import admin_sessions, resources
-from example.api.auth import RATE_LIMITED, login_limiter
-from example.auth import client_address
+from example.api.auth import TOO_MANY_ATTEMPTS, login_limiter
 from example.database_errors import database_unavailable
 from example.db import get_database, get_session
+from example.deps import client_address
 from example.headers import csp_nonce
 from example.models import NUL, Item, User
 from example.security import hash_password, password_problem, verify_password
@@ -159,7 +159,7 @@ class AdminHomeView(AdminIndexView):  # type: ignore[misc]  # Flask-Admin is unt
         if retry_after is None:
             retry_after = limiter.admit_account(email, client, via="admin")
         if retry_after is not None:
-            return self._login_page(form, RATE_LIMITED), 429, {"Retry-After": str(retry_after)}
+            return self._login_page(form, TOO_MANY_ATTEMPTS), 429, {"Retry-After": str(retry_after)}
         db = get_session()
         user: User | None = None
         if NUL not in email:  # no address holds one (nor may a query: database_errors.py)
