@@ -52,6 +52,7 @@ def resource_cache_repo() -> Path:
 
 
 def _cache_repo() -> Path:
+    """The cache repository, made on first use."""
     repo = resource_cache_repo()
     if not (repo / ".git").is_dir():
         repo.mkdir(parents=True, exist_ok=True)
@@ -132,7 +133,16 @@ def resource_template() -> tuple[str, str]:
             " from a wheel with its resource template bundle (and git installed)",
             hint="reinstall scaffold from a wheel, and install git",
         )
-    return home_relative(resource_cache_repo()), ref
+    # Its work tree is the version last rendered, as committed: copier renders a local
+    # repository's uncommitted changes too, and a plain `copier update -a
+    # .copier-answers.resource-<plural>.yml` (no tags, no --vcs-ref) updates to its HEAD.
+    repo = resource_cache_repo()
+    checked_out = (
+        gitrepo.output(repo, "rev-parse", "HEAD") if gitrepo.has_commit(repo, "HEAD") else ""
+    )
+    if checked_out != ref:
+        gitrepo.output(repo, "checkout", "--quiet", "--force", "--detach", ref)
+    return home_relative(repo), ref
 
 
 def field_types_file() -> Path:
