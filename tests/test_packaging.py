@@ -24,6 +24,8 @@ pytestmark = pytest.mark.packaging
 
 TEMPLATE = "scaffold/_template"
 EXPECTED_IN_WHEEL = [
+    # the resource template's own history (scaffold/resource_source.py)
+    "scaffold/_resource_template.bundle",
     f"{TEMPLATE}/copier.yml",
     f"{TEMPLATE}/templates/shared/reserved-names.txt",
     f"{TEMPLATE}/templates/shared/pyproject.toml.jinja",
@@ -84,7 +86,8 @@ def test_sdist_keeps_the_repository_layout(dist: Path) -> None:
     for name in ("copier.yml", "pyproject.toml", "README.md", "scaffold/render.py",
                  "templates/shared/reserved-names.txt", "templates/fastapi/pyproject.toml.jinja",
                  "templates/flask/pyproject.toml.jinja", "hatch_build.py",
-                 "scaffold/_template.bundle"):  # fmt: skip
+                 "scaffold/_template.bundle", "scaffold/_resource_template.bundle",
+                 "resource-template/copier.yml", "resource-template/field-types.yml"):  # fmt: skip
         assert name in names, name
     assert not [name for name in names if name.startswith((".venv", ".ci-venv", ".git/"))]
 
@@ -115,6 +118,16 @@ def test_installed_wheel_renders_from_the_packaged_template(dist: Path, tmp_path
     proc = run([scaffold, "smoke", "--preset", "nope"], tmp_path, env=env)
     assert proc.returncode == 2, proc.stdout
     assert "available presets: fastapi-default, " in proc.stdout, proc.stdout
+    # `scaffold add resource` renders the wheel's resource template bundle, offline
+    for cmd in (
+        [scaffold, "new", "Y", "--defaults", "--no-lock"],
+        [scaffold, "add", "resource", "Tag", "--field", "label:str:40", "--project", "Y"],
+    ):
+        proc = run(cmd, tmp_path, env={**env, **OFFLINE})
+        assert proc.returncode == 0, explain(cmd, proc)
+    resource = yaml.safe_load((tmp_path / "Y" / ".copier-answers.resource-tags.yml").read_text())
+    assert resource["_src_path"] == str(tmp_path / "cache" / "scaffold" / "resource-template")
+    assert (tmp_path / "Y" / "tests" / "test_tags.py").is_file()
 
 
 # --- a wheel's project is updated by the next wheel, offline ------------------------------------
