@@ -1,4 +1,5 @@
 import contextlib
+import json
 import socket
 import sys
 import threading
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from gunicorn import util as gunicorn_util
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 from websockets.exceptions import ConnectionClosedError
@@ -202,3 +204,18 @@ def test_plain_requests_are_answered_while_the_websockets_are_at_their_cap(
     assert closed.value.rcvd.code == TRY_AGAIN_LATER
     assert statuses == [200] * server.HTTP_THREADS * 2
     assert time.monotonic() - started < TIMEOUT_SECONDS / 2
+
+
+def test_a_request_gunicorn_cannot_read_is_answered_in_json_not_html() -> None:
+    """gunicorn refuses e.g. a request line over 4094 bytes itself, before the app; its answer
+    is the app's JSON error shape too (server.write_json_error replaces its HTML page)."""
+    sender, receiver = socket.socketpair()
+    with sender, receiver:
+        gunicorn_util.write_error(sender, 414, "URI Too Long", "Request Line is too large")
+        answer = receiver.recv(4096).decode("latin-1")
+
+    head, body = answer.split("\r\n\r\n", 1)
+    assert server.write_json_error is gunicorn_util.write_error
+    assert head.startswith("HTTP/1.1 414 URI Too Long\r\n")
+    assert "Content-Type: application/json" in head.split("\r\n")
+    assert json.loads(body) == {"detail": "URI Too Long"}

@@ -1,5 +1,6 @@
 """The production server: gunicorn, embedded, serving `create_app()`."""
 
+import json
 import os
 import socket
 import sys
@@ -8,6 +9,7 @@ import time
 from concurrent import futures
 from typing import TYPE_CHECKING, Any
 
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.sync import SyncWorker
 
@@ -97,6 +99,23 @@ def _peek_request_line(client: socket.socket) -> bytes:
         time.sleep(0.001)
         start = client.recv(wanted, socket.MSG_PEEK)
     return start
+
+
+def write_json_error(client: socket.socket, status: int, reason: str, _message: str) -> None:
+    """gunicorn's answer to a request it cannot read (a request line over its 4094 bytes, a
+    malformed header...), which it writes itself, before the app: JSON with `detail`, as every
+    other error, instead of its HTML page. The message, which may quote the request, stays in
+    gunicorn's log."""
+    body = json.dumps({"detail": reason}).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    gunicorn_util.write_nonblock(client, head.encode("latin-1") + body)
+
+
+# gunicorn's workers write those answers with util.write_error (Worker.handle_error).
+gunicorn_util.write_error = write_json_error
 
 
 class GunicornApplication(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
