@@ -74,9 +74,12 @@ def test_wheel_contains_the_template(dist: Path) -> None:
     # and the answer presets `scaffold smoke` renders
     presets = sorted(path.name for path in (REPO_ROOT / "examples" / "presets").glob("*.yml"))
     assert presets
-    assert sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("scaffold/_presets/")) == (
-        presets
-    )
+    packaged = [n.rsplit("/", 1)[1] for n in names if re.fullmatch(r"scaffold/_presets/[^/]+", n)]
+    assert sorted(packaged) == presets
+    # with the resources `scaffold smoke` adds to some of them
+    resources = sorted(p.name for p in (REPO_ROOT / "examples/presets/resources").glob("*.yml"))
+    assert resources
+    assert all(f"scaffold/_presets/resources/{name}" in names for name in resources)
 
 
 def test_sdist_keeps_the_repository_layout(dist: Path) -> None:
