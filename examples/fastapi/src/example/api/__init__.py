@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from example import resources
-from example.api import auth, items, users
+from example.api import accounts, auth, items, users
 
 API_PREFIX = "/api/v1"
 
@@ -14,6 +14,7 @@ api_routers: list[APIRouter] = [
     items.router,
     auth.router,
     users.router,
+    accounts.router,
     # The resources' routers (`scaffold add resource`), by name: see resources/__init__.py.
     *(module.router for module in resources.modules("api")),
 ]

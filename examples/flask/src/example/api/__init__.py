@@ -3,12 +3,12 @@
 from typing import Any
 
 from example import resources
-from example.api import auth, health, items, users
+from example.api import accounts, auth, health, items, users
 
 
 def register_blueprints(api: Any) -> None:
     """Register every blueprint, and so its operations in /openapi.json, on a flask-smorest Api."""
     # The resources' blueprints (`scaffold add resource`) last, by name: resources/__init__.py.
     resource_apis = resources.modules("api")
-    for module in (health, auth, users, items, *resource_apis):
+    for module in (health, auth, users, accounts, items, *resource_apis):
         api.register_blueprint(module.blp)
