@@ -74,6 +74,8 @@ def _state(project: Path) -> tuple[Snapshot, str, str]:
 def test_adding_a_resource_writes_new_files_only_and_commits_them(project: Path) -> None:
     package = yaml.safe_load((project / ".copier-answers.yml").read_text())["package_name"]
     before = git(project, "rev-parse", "HEAD")
+    customer = yaml.safe_load((project / RESOURCE_ANSWERS.format(plural="customers")).read_text())
+    revision = f"{int(customer['revision']) + 1:04d}"  # after the Customer's, the head
 
     result = invoke("add", "resource", *ORDER, "--project", str(project))
 
@@ -85,7 +87,7 @@ def test_adding_a_resource_writes_new_files_only_and_commits_them(project: Path)
     expected = {
         ".copier-answers.resource-orders.yml",
         "docs/resources/orders.md",
-        "migrations/versions/0005_orders.py",
+        f"migrations/versions/{revision}_orders.py",
         f"{resource}/__init__.py",
         f"{resource}/admin.py",
         f"{resource}/api.py",
@@ -99,7 +101,7 @@ def test_adding_a_resource_writes_new_files_only_and_commits_them(project: Path)
     answers = yaml.safe_load((project / RESOURCE_ANSWERS.format(plural="orders")).read_text())
     assert answers["_src_path"]
     assert answers["_commit"]
-    assert (answers["revision"], answers["down_revision"]) == ("0005", "0004")
+    assert (answers["revision"], answers["down_revision"]) == (revision, customer["revision"])
     assert answers["fields"][0] == {
         "name": "customer",
         "type": "ref",
@@ -108,8 +110,8 @@ def test_adding_a_resource_writes_new_files_only_and_commits_them(project: Path)
         "target_plural": "customers",
     }
     assert {"name": "note", "type": "text", "optional": True} in answers["fields"]
-    migration = (project / "migrations/versions/0005_orders.py").read_text()
-    assert 'down_revision: str | None = "0004"' in migration
+    migration = (project / f"migrations/versions/{revision}_orders.py").read_text()
+    assert f'down_revision: str | None = "{customer["revision"]}"' in migration
     assert "fk_orders_customer_id_customers" in migration
 
 
