@@ -35,8 +35,6 @@ from scaffold.resource_source import field_types_file, resource_template
 
 RESOURCE_ANSWERS = ".copier-answers.resource-{plural}.yml"
 RESOURCE_ANSWERS_GLOB = ".copier-answers.resource-*.yml"
-# What the resource answers inherit from the project's (scaffold update passes them again).
-PROJECT_KEYS = ("framework", "package_name", "admin")
 
 PASCAL = re.compile(r"[A-Z][A-Za-z0-9]*")
 SNAKE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
@@ -344,14 +342,15 @@ def next_revision(project: Path) -> tuple[str, str]:
 def _project_answers(root: Path, shown: str) -> dict[str, Any]:
     check_project(root, shown)
     recorded = copier_bridge.read_answers(root)
-    if not all(recorded.get(key) is not None for key in ("framework", "package_name")):
+    if recorded.get("framework") is None:
         raise NotAProject(
-            f"{shown}'s {copier_bridge.ANSWERS_FILE} records no framework and package_name",
+            f"{shown}'s {copier_bridge.ANSWERS_FILE} records no framework",
             hint="pass --project the root of a project made by scaffold new",
         )
-    if not (root / "src" / str(recorded["package_name"]) / "resources").is_dir():
+    # The resource template reads the project's answers itself (its _external_data).
+    if not list(root.glob("src/*/resources/__init__.py")):
         raise NotAProject(
-            f"{shown} has no src/{recorded['package_name']}/resources/, where resources go",
+            f"{shown} has no src/<package>/resources/, where resources go",
             hint="bring the project up to date first (`scaffold update`), then commit",
         )
     return recorded
@@ -407,20 +406,28 @@ def add_resource(
     check_clean(root, shown)
     revision, down_revision = next_revision(root)
     src, ref = resource_template()
-    data: dict[str, Any] = {key: recorded.get(key) for key in PROJECT_KEYS}
-    data.update(
-        resource_name=name,
-        plural=plural,
-        fields=[spec.answer() for spec in specs],
-        revision=revision,
-        down_revision=down_revision,
-    )
+    data: dict[str, Any] = {
+        "resource_name": name,
+        "plural": plural,
+        "fields": [spec.answer() for spec in specs],
+        "revision": revision,
+        "down_revision": down_revision,
+    }
     framework = str(recorded["framework"])
     staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".resource", dir=root.parent))
     try:
         work = staging / root.name
+        # The project's answers, which the resource template reads (not one of its files).
+        work.mkdir()
+        shutil.copy2(root / copier_bridge.ANSWERS_FILE, work / copier_bridge.ANSWERS_FILE)
         answers = copier_bridge.copy(src, work, data, vcs_ref=ref, defaults=True, pretend=False)
-        files = tuple(sorted(str(p.relative_to(work)) for p in work.rglob("*") if p.is_file()))
+        files = tuple(
+            sorted(
+                str(path.relative_to(work))
+                for path in work.rglob("*")
+                if path.is_file() and path.name != copier_bridge.ANSWERS_FILE
+            )
+        )
         clashes = [name for name in files if (root / name).exists()]
         if clashes:
             raise DestinationError(
@@ -449,8 +456,8 @@ def add_resource(
 
 def update_resources(root: Path, *, conflict: Literal["inline", "rej"], pretend: bool) -> None:
     """``copier update`` of every resource of the project (three-way, each from its own answers
-    file) to the resource template this scaffold renders, with the project's current
-    framework, package and admin answers.
+    file) to the resource template this scaffold renders (which reads the project's current
+    answers itself).
 
     copier updates only a clean tree: what the project's update (and each resource's) changed
     is committed in between, and the caller takes those commits back (:func:`gitrepo.uncommit`).
@@ -458,15 +465,13 @@ def update_resources(root: Path, *, conflict: Literal["inline", "rej"], pretend:
     answers_files = sorted(path.name for path in root.glob(RESOURCE_ANSWERS_GLOB))
     if not answers_files:
         return
-    project = copier_bridge.read_answers(root)
-    data = {key: project.get(key) for key in PROJECT_KEYS}
     _, ref = resource_template()
     for answers_file in answers_files:
         if not pretend:
             gitrepo.commit_all(root, f"scaffold update: before {answers_file}", allow_empty=True)
         copier_bridge.update(
             root,
-            data,
+            {},
             vcs_ref=ref,
             defaults=True,
             conflict=conflict,
