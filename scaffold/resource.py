@@ -347,7 +347,7 @@ def _project_answers(root: Path, shown: str) -> dict[str, Any]:
             f"{shown}'s {copier_bridge.ANSWERS_FILE} records no framework",
             hint="pass --project the root of a project made by scaffold new",
         )
-    # The resource template reads the project's answers itself (its _external_data).
+    # The resource template reads the project's answers (_external_data) and records them.
     if not list(root.glob("src/*/resources/__init__.py")):
         raise NotAProject(
             f"{shown} has no src/<package>/resources/, where resources go",
@@ -456,8 +456,8 @@ def add_resource(
 
 def update_resources(root: Path, *, conflict: Literal["inline", "rej"], pretend: bool) -> None:
     """``copier update`` of every resource of the project (three-way, each from its own answers
-    file) to the resource template this scaffold renders (which reads the project's current
-    answers itself).
+    file) to the resource template this scaffold renders; the answers it shares with the
+    project (its framework, package, admin...) take the project's current values.
 
     copier updates only a clean tree: what the project's update (and each resource's) changed
     is committed in between, and the caller takes those commits back (:func:`gitrepo.uncommit`).
@@ -466,12 +466,16 @@ def update_resources(root: Path, *, conflict: Literal["inline", "rej"], pretend:
     if not answers_files:
         return
     _, ref = resource_template()
+    # The answers a resource shares with the project (whatever they are) follow the project's.
+    project_answers = copier_bridge.public(copier_bridge.read_answers(root))
     for answers_file in answers_files:
+        recorded = yaml.safe_load((root / answers_file).read_text(encoding="utf-8")) or {}
+        follow = {key: value for key, value in project_answers.items() if key in recorded}
         if not pretend:
             gitrepo.commit_all(root, f"scaffold update: before {answers_file}", allow_empty=True)
         copier_bridge.update(
             root,
-            {},
+            follow,
             vcs_ref=ref,
             defaults=True,
             conflict=conflict,
