@@ -77,9 +77,10 @@ def public(answers: Mapping[Any, Any]) -> dict[str, Any]:
     return {str(k): v for k, v in answers.items() if not str(k).startswith("_")}
 
 
-def read_answers(project: Path) -> dict[str, Any]:
-    """The project's recorded answers (``_src_path`` and ``_commit`` included)."""
-    path = project / ANSWERS_FILE
+def read_answers(project: Path, answers_file: str = ANSWERS_FILE) -> dict[str, Any]:
+    """The project's recorded answers (``_src_path`` and ``_commit`` included), or those of
+    another answers file of it (a resource's)."""
+    path = project / answers_file
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -469,7 +469,7 @@ def update_resources(root: Path, *, conflict: Literal["inline", "rej"], pretend:
     # The answers a resource shares with the project (whatever they are) follow the project's.
     project_answers = copier_bridge.public(copier_bridge.read_answers(root))
     for answers_file in answers_files:
-        recorded = yaml.safe_load((root / answers_file).read_text(encoding="utf-8")) or {}
+        recorded = copier_bridge.read_answers(root, answers_file)
         follow = {key: value for key, value in project_answers.items() if key in recorded}
         if not pretend:
             gitrepo.commit_all(root, f"scaffold update: before {answers_file}", allow_empty=True)
