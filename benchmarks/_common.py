@@ -89,3 +89,23 @@ def header(title: str) -> None:
     print(f"# {title}")
     print(f"machine: {machine()}")
     print(f"load average at start (1/5/15 min): {load_average()}")
+
+
+def installed_scaffold(work: Path) -> tuple[str, dict[str, str]]:
+    """scaffold as a user has it: a wheel of this checkout (its committed history, bundled by
+    hatch_build.py) installed into a virtualenv of its own under ``work``, with a template cache
+    (``XDG_CACHE_HOME``) of its own there and uv's usual cache. Returns the ``scaffold``
+    executable and the environment to run it in. Untimed: the caller times what it runs."""
+    uv = tool("uv")
+    uv_cache = subprocess.run(
+        [uv, "cache", "dir"], env=ENV, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    env = {**ENV, "XDG_CACHE_HOME": str(work / "xdg-cache"), "UV_CACHE_DIR": uv_cache}
+    timed([uv, "build", "--wheel", "--quiet", "--out-dir", str(work / "dist")], cwd=REPO, env=env)
+    (wheel,) = (work / "dist").glob("scaffold-*.whl")
+    venv = work / "scaffold-venv"
+    timed([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], env=env)
+    timed(
+        [uv, "pip", "install", "--quiet", "--python", str(venv / "bin/python"), str(wheel)], env=env
+    )
+    return str(venv / "bin/scaffold"), env

@@ -1,6 +1,6 @@
 """Time to green: from `scaffold new` to the generated project's test suite passing.
 
-    python benchmarks/time_to_green.py [--reps N]
+    python benchmarks/time_to_green.py [--reps N] [--scaffold wheel|checkout]
 
 Per flavor (defaults, SQLite), alternating flavors each repetition: `scaffold new DEST
 --defaults` (with git and `uv lock`), `uv sync --locked` (what the project's CI and Dockerfile
@@ -10,6 +10,12 @@ median and spread, the total, and the targets (each flavor <= 8 s; no slower tha
 cookiecutter-flask's 7.7 s, the side-by-side figure of issue 12: its template lives on GitHub,
 which this machine cannot reach, so it is quoted, not re-measured). Never fails on a time; a
 failing suite stops the run.
+
+`scaffold` is the one a user has (`--scaffold wheel`, the default): a wheel built from this
+checkout's history, installed into a virtualenv of its own, rendering from its bundled template
+history as an installed scaffold does. `--scaffold checkout` times this checkout's own
+`scaffold` instead, which renders the working tree (copier clones the checkout and adds its
+uncommitted changes: slower, and a maintainer's case only).
 
 The first test run of a new project includes compiling the modules it imports (uv installs
 without bytecode), as it does for a user. PYTHONDONTWRITEBYTECODE, which some shells and
@@ -25,18 +31,30 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from _common import ENV, FRAMEWORKS, header, load_average, summary, timed, tool
+from _common import (
+    ENV,
+    FRAMEWORKS,
+    header,
+    installed_scaffold,
+    load_average,
+    summary,
+    timed,
+    tool,
+)
 
 PHASES = ("scaffold new", "uv sync --locked", "uv run pytest")
 TARGET_SECONDS = 8.0
 COOKIECUTTER_FLASK_SECONDS = 7.7  # issue 12's side-by-side run: 0.4 + 2.2 + 4.8 s, 30 tests
 
 
-def run_once(flavor: str, dest: Path, env: dict[str, str]) -> dict[str, float]:
+def run_once(
+    scaffold: tuple[str, dict[str, str]], flavor: str, dest: Path, env: dict[str, str]
+) -> dict[str, float]:
     uv = tool("uv")
+    executable, scaffold_env = scaffold
     return {
         "scaffold new": timed(
-            [tool("scaffold"), "new", str(dest), "--framework", flavor, "--defaults"]
+            [executable, "new", str(dest), "--framework", flavor, "--defaults"], env=scaffold_env
         ),
         "uv sync --locked": timed([uv, "sync", "--locked", "--quiet"], cwd=dest, env=env),
         "uv run pytest": timed([uv, "run", "pytest"], cwd=dest, env=env),
@@ -51,6 +69,12 @@ def main() -> None:
         action="store_true",
         help="keep PYTHONDONTWRITEBYTECODE=1 for the projects: every run compiles from source",
     )
+    parser.add_argument(
+        "--scaffold",
+        choices=("wheel", "checkout"),
+        default="wheel",
+        help="time an installed wheel of this checkout (default) or the checkout's own scaffold",
+    )
     args = parser.parse_args()
     header("Time to green: scaffold new -> uv sync --locked -> uv run pytest (uv cache warm)")
     env = {k: v for k, v in ENV.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -60,8 +84,11 @@ def main() -> None:
     print(f"PYTHONDONTWRITEBYTECODE for the generated projects: {shown}")
     work = Path(tempfile.mkdtemp(prefix="scaffold-bench-green-"))
     try:
-        for flavor in FRAMEWORKS:  # warm uv's cache: the timed runs download nothing
-            run_once(flavor, work / "warm", env)
+        scaffold = installed_scaffold(work) if args.scaffold == "wheel" else (tool("scaffold"), ENV)
+        print(f"scaffold: {args.scaffold} ({scaffold[0]})")
+        # Warm uv's cache (the timed runs download nothing) and, for a wheel, its template cache.
+        for flavor in FRAMEWORKS:
+            run_once(scaffold, flavor, work / "warm", env)
             shutil.rmtree(work / "warm")
         times: dict[str, dict[str, list[float]]] = {f: {p: [] for p in PHASES} for f in FRAMEWORKS}
         totals: dict[str, list[float]] = {f: [] for f in FRAMEWORKS}
@@ -69,7 +96,7 @@ def main() -> None:
             order = FRAMEWORKS if rep % 2 == 0 else FRAMEWORKS[::-1]
             for flavor in order:
                 dest = work / "demo"
-                result = run_once(flavor, dest, env)
+                result = run_once(scaffold, flavor, dest, env)
                 shutil.rmtree(dest)
                 for phase, value in result.items():
                     times[flavor][phase].append(value)
