@@ -37,7 +37,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
-from example import security
+from example import mail, security
 from example.models import Base, User
 from example.security import create_access_token, hash_password
 from example.settings import Settings
@@ -313,23 +313,52 @@ def superuser_headers(make_user: MakeUser, settings: Settings) -> dict[str, str]
 SMTP_HOST = "127.0.0.1"
 
 
+# How long the tests wait for the app's mail thread: longer than one send can take.
+SETTLE_SECONDS = mail.TIMEOUT_SECONDS + 5
+
+
+def settle() -> None:
+    """Wait until the app's mail thread (mail.py) has sent, or given up on, every e-mail it
+    was handed: the apps send after the response, from a thread of their own."""
+    assert mail.outbox.flush(timeout=SETTLE_SECONDS), "the mail thread is still sending"
+
+
 @dataclass
 class Mailbox:
-    """What the tests' SMTP server received: each message as the recipient's mail reader
-    would parse it, and its envelope."""
+    """What the tests' SMTP server received, once the app's mail thread has sent what it was
+    handed: each message as the recipient's mail reader would parse it, and its envelope."""
 
     port: int
-    messages: list[EmailMessage] = field(default_factory=list)
-    recipients: list[list[str]] = field(default_factory=list)
+    received: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[list[str]] = field(default_factory=list)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802  # aiosmtpd's name
-        self.messages.append(message_from_bytes(envelope.content, policy=email.policy.default))
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 Message accepted for delivery"
+    @property
+    def messages(self) -> list[EmailMessage]:
+        settle()
+        return self.received
+
+    @property
+    def recipients(self) -> list[list[str]]:
+        settle()
+        return self.envelopes
 
     def only_message(self) -> EmailMessage:
         assert len(self.messages) == 1, [message["Subject"] for message in self.messages]
         return self.messages[0]
+
+
+@dataclass
+class Receiver:
+    """aiosmtpd's handler, which puts what arrives into a mailbox (kept apart from it:
+    aiosmtpd reads every attribute of its handler, and a Mailbox's wait for the mail thread)."""
+
+    mailbox: Mailbox
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802  # aiosmtpd's name
+        message = message_from_bytes(envelope.content, policy=email.policy.default)
+        self.mailbox.received.append(message)
+        self.mailbox.envelopes.append(list(envelope.rcpt_tos))
+        return "250 Message accepted for delivery"
 
 
 def free_port() -> int:
@@ -352,7 +381,7 @@ def _smtp_server(smtp_port: int) -> Iterator[Mailbox]:
     from aiosmtpd.controller import Controller
 
     mailbox = Mailbox(smtp_port)
-    controller = Controller(mailbox, hostname=SMTP_HOST, port=smtp_port)
+    controller = Controller(Receiver(mailbox), hostname=SMTP_HOST, port=smtp_port)
     controller.start()
     yield mailbox
     controller.stop()
@@ -361,6 +390,7 @@ def _smtp_server(smtp_port: int) -> Iterator[Mailbox]:
 @pytest.fixture
 def mailbox(_smtp_server: Mailbox) -> Mailbox:
     """The tests' SMTP server, listening on SMTP_PORT, with no message yet."""
-    _smtp_server.messages.clear()
-    _smtp_server.recipients.clear()
+    settle()  # an earlier test's e-mail, still on its way, is not this test's
+    _smtp_server.received.clear()
+    _smtp_server.envelopes.clear()
     return _smtp_server

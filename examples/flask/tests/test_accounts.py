@@ -6,7 +6,9 @@ the tests read it as it was received.
 
 import logging
 import re
+import socket
 import ssl
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
@@ -25,12 +27,15 @@ from example.security import token_digest
 from example.settings import Settings
 from tests.common import (
     DEFAULT_PASSWORD,
+    SETTLE_SECONDS,
     SMTP_HOST,
     ApiClient,
     Mailbox,
     MakeUser,
+    Receiver,
     bearer,
     free_port,
+    settle,
 )
 
 SIGNUP_URL = "/api/v1/users"
@@ -369,6 +374,7 @@ def test_a_mail_server_that_is_down_is_logged_and_fails_nothing(
 
     with caplog.at_level(logging.WARNING):
         response = client.post(RESET_URL, json={"email": "ada@example.com"})
+        settle()
 
     assert (response.status_code, response.json()) == (202, RESET_ANSWER)
     [event] = events(caplog, "mail")
@@ -376,6 +382,61 @@ def test_a_mail_server_that_is_down_is_logged_and_fails_nothing(
     assert event["error"] == "ConnectionRefusedError"
     assert event["subject"] == accounts.RESET_SUBJECT
     assert "token" not in " ".join(str(record.msg) for record in caplog.records)
+
+
+def test_a_mail_server_that_never_answers_holds_up_no_request(
+    client: ApiClient,
+    make_user: MakeUser,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The mail thread waits for the server's greeting (up to mail.TIMEOUT_SECONDS); the
+    request, and the next ones, do not."""
+    make_user("ada@example.com")
+    caplog.set_level(logging.WARNING)
+    with socket.socket() as silent:  # the kernel accepts connections; no one ever answers
+        silent.bind((SMTP_HOST, 0))
+        silent.listen()
+        monkeypatch.setattr(settings, "smtp_port", silent.getsockname()[1])
+
+        response = client.post(RESET_URL, json={"email": "ada@example.com"})
+
+        assert (response.status_code, response.json()) == (202, RESET_ANSWER)
+        assert not mail.outbox.flush(timeout=0.2)  # the e-mail still waits for the greeting
+        assert client.get("/health").status_code == 200
+    settle()  # the server is gone: the mail thread gives up on it
+    assert [event["event"] for event in events(caplog, "mail")] == ["email_failed"]
+
+
+def test_the_mail_thread_keeps_at_most_max_pending_emails_and_outlives_a_failed_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    outbox = mail.Outbox(max_pending=1)
+    caplog.set_level(logging.WARNING)
+    busy, release, ran = threading.Event(), threading.Event(), []
+
+    def hold() -> None:  # a send that waits for a slow mail server
+        busy.set()
+        release.wait(SETTLE_SECONDS)
+
+    def fail() -> None:  # a database error while issuing the token
+        raise RuntimeError("no database")
+
+    assert outbox.put(hold)
+    assert busy.wait(SETTLE_SECONDS)
+    assert outbox.put(fail)  # waits: one pending
+    assert not outbox.put(lambda: ran.append("dropped"))  # one too many
+    release.set()
+    assert outbox.flush(timeout=SETTLE_SECONDS)
+    assert outbox.put(lambda: ran.append("after the failure"))
+    assert outbox.flush(timeout=SETTLE_SECONDS)
+
+    assert ran == ["after the failure"]
+    assert [event["event"] for event in events(caplog, "mail")] == [
+        "email_dropped",
+        "email_job_failed",
+    ]
 
 
 # --- the e-mail ----------------------------------------------------------------------------
@@ -430,11 +491,11 @@ def tls_mail_server(
     mailbox = Mailbox(free_port())
     if request.param == "ssl":
         controller = Controller(
-            mailbox, hostname=SMTP_HOST, port=mailbox.port, ssl_context=server_context
+            Receiver(mailbox), hostname=SMTP_HOST, port=mailbox.port, ssl_context=server_context
         )
     else:
         controller = Controller(
-            mailbox,
+            Receiver(mailbox),
             hostname=SMTP_HOST,
             port=mailbox.port,
             tls_context=server_context,

@@ -8,12 +8,16 @@ SMTP_USER and SMTP_PASSWORD when SMTP_USER is set; EMAIL_FROM as the sender.
 
 Mail goes out after the response (or from the Celery worker), so a mail server that cannot be
 reached never fails a request: `send` logs it (`email_failed`, with the kind of error, never a
-password, a token or the message) and returns False.
+password, a token or the message) and returns False. Without Celery, the request hands the
+sending to the process's mail thread (`send_later`), so a mail server that is slow or does not
+answer (up to TIMEOUT_SECONDS per message) holds up no request thread and no event loop.
 """
 
+import queue
 import smtplib
 import ssl
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -30,6 +34,9 @@ log = structlog.get_logger("example.mail")
 TEMPLATES = files("example") / "mail_templates"
 # A mail server that does not answer holds the sending thread (never a request) this long.
 TIMEOUT_SECONDS = 10.0
+# At most this many e-mails wait for the mail thread; past it, one is dropped (logged): a mail
+# server that does not answer cannot make a process keep every message asked for in memory.
+MAX_PENDING = 100
 
 
 def render(template: str, values: Mapping[str, str]) -> tuple[str, str]:
@@ -99,3 +106,59 @@ def send(settings: Settings, message: EmailMessage) -> bool:
         return False
     log.info("email_sent", subject=message["Subject"])
     return True
+
+
+class Outbox:
+    """One thread of the process that runs what it is handed (sending e-mail), in order.
+
+    It starts on first use, in the process that uses it (a worker, not the server's master),
+    and is a daemon: e-mail still waiting when the process stops is not sent, and a mail
+    server that does not answer never delays a shutdown.
+    """
+
+    def __init__(self, max_pending: int = MAX_PENDING) -> None:
+        self._jobs: queue.Queue[Callable[[], object]] = queue.Queue(max_pending)
+        self._start = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def put(self, job: Callable[[], object]) -> bool:
+        """Hand `job` over without waiting; False, logged, when MAX_PENDING already wait."""
+        self._running()
+        try:
+            self._jobs.put_nowait(job)
+        except queue.Full:
+            log.warning("email_dropped", pending=self._jobs.maxsize)
+            return False
+        return True
+
+    def flush(self, timeout: float) -> bool:
+        """Whether everything handed over before has run, waiting up to `timeout` seconds."""
+        self._running()
+        done = threading.Event()
+        try:
+            self._jobs.put(done.set, timeout=timeout)
+        except queue.Full:
+            return False
+        return done.wait(timeout)
+
+    def _running(self) -> None:
+        with self._start:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="mail", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                job()
+            except Exception:  # one failed job (a database error) stops none of the next
+                log.exception("email_job_failed")
+
+
+outbox = Outbox()
+
+
+def send_later(job: Callable[[], object]) -> bool:
+    """Run `job` (which sends e-mail) in the mail thread, after what was handed over before."""
+    return outbox.put(job)

@@ -5,6 +5,7 @@ POST /api/v1/auth/password-reset and POST /api/v1/auth/password-reset/confirm. W
 flavors share (the statements, the messages, the e-mail) is in accounts.py.
 """
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request, status
@@ -123,8 +124,8 @@ async def deliver_password_reset(
             accounts.issue_reset_token, email, settings.password_reset_expire_minutes
         )
     if token is not None:
-        message = accounts.reset_email(settings, email, token)
-        await run_in_threadpool(mail.send, settings, message)
+        # The mail thread (mail.py) sends it: a slow mail server holds up no worker thread.
+        mail.send_later(partial(mail.send, settings, accounts.reset_email(settings, email, token)))
 
 
 @router.post(

@@ -116,13 +116,16 @@ def request_password_reset(body: dict[str, str]) -> tuple[dict[str, str], int]:
     email = body["email"]
     sessionmaker, settings = get_database().sessionmaker, get_settings()
 
-    def deliver() -> None:
+    def send_reset_email() -> None:  # in the mail thread (mail.py), never a request's
         with sessionmaker() as session, session.begin():
             token = accounts.issue_reset_token(
                 session, email, settings.password_reset_expire_minutes
             )
         if token is not None:
             mail.send(settings, accounts.reset_email(settings, email, token))
+
+    def deliver() -> None:
+        mail.send_later(send_reset_email)
 
     @after_this_request
     def after_the_response(response: Response) -> Response:
