@@ -1,6 +1,7 @@
 """FastAPI fixtures: `app` and `client`, on top of the shared ones in common.py."""
 
 import asyncio
+import gc
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -31,6 +32,7 @@ def app(
     key = settings.model_dump_json()
     if key not in apps:
         apps[key] = create_app(settings)
+        gc.freeze()  # the app lives to the end of the run (see tests/common.py)
         apps[key].state.admin.templates.env.bytecode_cache = template_cache
     app = apps[key]
     app.state.login_limiter.reset()

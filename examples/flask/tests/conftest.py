@@ -1,5 +1,6 @@
 """Flask fixtures: `app` and an httpx-like `client`, on top of the shared ones in common.py."""
 
+import gc
 import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -102,6 +103,7 @@ def app(
     key = settings.model_dump_json()
     if key not in apps:
         apps[key] = create_app(settings)
+        gc.freeze()  # the app lives to the end of the run (see tests/common.py)
         apps[key].jinja_env.bytecode_cache = template_cache
     app = apps[key]
     app.extensions[LIMITER_KEY].reset()
