@@ -312,6 +312,34 @@ def superuser_headers(make_user: MakeUser, settings: Settings) -> dict[str, str]
     return bearer(make_user("admin@example.com", is_superuser=True), settings)
 
 
+# --- the server's worker -------------------------------------------------------------------
+
+
+@dataclass
+class ServedApp:
+    """What a server's worker did to build the app it serves, in order ("app": create_app,
+    "kept": memory.keep_out_of_gc), and the stand-in create_app returned."""
+
+    app: Any = field(default_factory=object)
+    steps: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def served_app(monkeypatch: pytest.MonkeyPatch) -> ServedApp:
+    served = ServedApp()
+
+    def create_app() -> Any:
+        served.steps.append("app")
+        return served.app
+
+    def keep_out_of_gc() -> None:
+        served.steps.append("kept")
+
+    monkeypatch.setattr("example.app.create_app", create_app)
+    monkeypatch.setattr("example.server.keep_out_of_gc", keep_out_of_gc)
+    return served
+
+
 # --- the garbage collector ------------------------------------------------------------------
 
 

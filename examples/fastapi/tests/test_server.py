@@ -5,6 +5,7 @@ import uvicorn
 
 from example import server
 from example.settings import get_settings
+from tests.common import ServedApp
 
 
 def test_run_server_starts_uvicorn_on_the_app_factory(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -14,12 +15,20 @@ def test_run_server_starts_uvicorn_on_the_app_factory(monkeypatch: pytest.Monkey
     server.run_server("192.0.2.10", 9000, 3)
 
     [(args, kwargs)] = calls
-    assert args == ("example.app:create_app",)
+    assert args == ("example.server:serving_app",)
     assert kwargs["factory"] is True
     assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("192.0.2.10", 9000, 3)
     assert kwargs["access_log"] is False
     # uvicorn's own default believes X-Forwarded-For from 127.0.0.1: not here.
     assert kwargs["proxy_headers"] is False
+
+
+def test_the_served_app_is_kept_out_of_the_garbage_collectors_sight_once_built(
+    served_app: ServedApp,
+) -> None:
+    assert server.serving_app() is served_app.app
+    # It lives as long as the worker: the garbage collector need not walk it again.
+    assert served_app.steps == ["app", "kept"]
 
 
 def test_uvicorn_trusts_the_forwarded_headers_of_trusted_proxies_only(

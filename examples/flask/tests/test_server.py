@@ -19,6 +19,7 @@ from websockets.sync import client as websocket_client
 from example import server
 from example.api import ws
 from example.settings import get_settings
+from tests.common import ServedApp
 
 TRY_AGAIN_LATER = 1013
 TIMEOUT_SECONDS = 10.0
@@ -37,11 +38,11 @@ def test_run_server_starts_gunicorn_in_a_fresh_interpreter(
     assert calls == [(sys.executable, [sys.executable, *args])]
 
 
-def test_main_configures_gunicorn_and_serves_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_main_configures_gunicorn_and_serves_the_app(
+    monkeypatch: pytest.MonkeyPatch, served_app: ServedApp
+) -> None:
     started: list[server.GunicornApplication] = []
     monkeypatch.setattr(server.GunicornApplication, "run", lambda self: started.append(self))
-    sentinel: Any = object()
-    monkeypatch.setattr("example.app.create_app", lambda: sentinel)
     monkeypatch.delitem(sys.modules, "rich", raising=False)  # put back after the test
 
     server.main(["192.0.2.10", "9000", "3", ""])
@@ -54,7 +55,9 @@ def test_main_configures_gunicorn_and_serves_the_app(monkeypatch: pytest.MonkeyP
     assert application.cfg.accesslog is None
     # gunicorn's own default believes X-Forwarded-Proto from 127.0.0.1: not here.
     assert application.cfg.forwarded_allow_ips == []
-    assert application.load() is sentinel
+    assert application.load() is served_app.app
+    # The app, once built, lives as long as the worker: out of the garbage collector's sight.
+    assert served_app.steps == ["app", "kept"]
     # Its processes log JSON: they never load rich (structlog would, for its console).
     assert sys.modules["rich"] is None
 

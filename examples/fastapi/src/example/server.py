@@ -2,12 +2,27 @@
 
 import signal
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from example.logging_config import configure_logging
+from example.memory import keep_out_of_gc
 from example.metrics import prepare_multiprocess_directory
 from example.settings import get_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+
+def serving_app() -> "FastAPI":
+    """The app a server's worker serves: `create_app()`, kept out of the garbage collector's
+    sight once built."""
+    from example.app import create_app
+
+    app = create_app()
+    keep_out_of_gc()
+    return app
 
 
 def _stopped_by_request(signum: int, frame: FrameType | None) -> None:
@@ -27,7 +42,7 @@ def run_server(host: str, port: int, workers: int) -> None:
     proxies = ",".join(str(network) for network in settings.trusted_proxies)
     uvicorn.run(
         # An import string and factory=True: each worker process builds its own app.
-        "example.app:create_app",
+        "example.server:serving_app",
         factory=True,
         host=host,
         port=port,

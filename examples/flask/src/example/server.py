@@ -13,6 +13,8 @@ from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.sync import SyncWorker
 
+from example.memory import keep_out_of_gc
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -134,7 +136,9 @@ class GunicornApplication(BaseApplication):  # type: ignore[misc]  # gunicorn is
         # the master process only supervises the workers, and does not load the app.
         from example.app import create_app
 
-        return create_app()
+        app = create_app()
+        keep_out_of_gc()
+        return app
 
 
 def gunicorn_options(
