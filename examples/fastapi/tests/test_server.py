@@ -23,12 +23,11 @@ def test_run_server_starts_uvicorn_on_the_app_factory(monkeypatch: pytest.Monkey
     assert kwargs["proxy_headers"] is False
 
 
-def test_the_served_app_is_kept_out_of_the_garbage_collectors_sight_once_built(
+def test_the_garbage_collector_is_tuned_once_the_served_app_is_built(
     served_app: ServedApp,
 ) -> None:
     assert server.serving_app() is served_app.app
-    # It lives as long as the worker: the garbage collector need not walk it again.
-    assert served_app.steps == ["app", "kept"]
+    assert served_app.steps == ["app", "tuned"]
 
 
 def test_uvicorn_trusts_the_forwarded_headers_of_trusted_proxies_only(

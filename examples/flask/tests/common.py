@@ -318,7 +318,7 @@ def superuser_headers(make_user: MakeUser, settings: Settings) -> dict[str, str]
 @dataclass
 class ServedApp:
     """What a server's worker did to build the app it serves, in order ("app": create_app,
-    "kept": memory.keep_out_of_gc), and the stand-in create_app returned."""
+    "tuned": memory.tune_gc), and the stand-in create_app returned."""
 
     app: Any = field(default_factory=object)
     steps: list[str] = field(default_factory=list)
@@ -332,11 +332,11 @@ def served_app(monkeypatch: pytest.MonkeyPatch) -> ServedApp:
         served.steps.append("app")
         return served.app
 
-    def keep_out_of_gc() -> None:
-        served.steps.append("kept")
+    def tune_gc() -> None:
+        served.steps.append("tuned")
 
     monkeypatch.setattr("example.app.create_app", create_app)
-    monkeypatch.setattr("example.server.keep_out_of_gc", keep_out_of_gc)
+    monkeypatch.setattr("example.server.tune_gc", tune_gc)
     return served
 
 

@@ -56,8 +56,8 @@ def test_main_configures_gunicorn_and_serves_the_app(
     # gunicorn's own default believes X-Forwarded-Proto from 127.0.0.1: not here.
     assert application.cfg.forwarded_allow_ips == []
     assert application.load() is served_app.app
-    # The app, once built, lives as long as the worker: out of the garbage collector's sight.
-    assert served_app.steps == ["app", "kept"]
+    # The garbage collector is tuned once the app is built (memory.py).
+    assert served_app.steps == ["app", "tuned"]
     # Its processes log JSON: they never load rich (structlog would, for its console).
     assert sys.modules["rich"] is None
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from example.logging_config import configure_logging
-from example.memory import keep_out_of_gc
+from example.memory import tune_gc
 from example.metrics import prepare_multiprocess_directory
 from example.settings import get_settings
 
@@ -16,12 +16,12 @@ if TYPE_CHECKING:
 
 
 def serving_app() -> "FastAPI":
-    """The app a server's worker serves: `create_app()`, kept out of the garbage collector's
-    sight once built."""
+    """The app a server's worker serves: `create_app()`, then the garbage collector tuned for
+    serving it (memory.py)."""
     from example.app import create_app
 
     app = create_app()
-    keep_out_of_gc()
+    tune_gc()
     return app
 
 

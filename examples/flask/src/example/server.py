@@ -13,7 +13,7 @@ from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.sync import SyncWorker
 
-from example.memory import keep_out_of_gc
+from example.memory import tune_gc
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -137,7 +137,7 @@ class GunicornApplication(BaseApplication):  # type: ignore[misc]  # gunicorn is
         from example.app import create_app
 
         app = create_app()
-        keep_out_of_gc()
+        tune_gc()
         return app
 
 
