@@ -18,7 +18,7 @@
 
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
 import flask_admin
@@ -32,6 +32,9 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
+from marshmallow import Schema
+from marshmallow import ValidationError as SchemaValidationError
+from marshmallow.fields import Field as SchemaField
 from sqlalchemy import select
 from wtforms import Field, FloatField, Form, PasswordField, StringField
 from wtforms.validators import InputRequired, StopValidation, ValidationError
@@ -243,6 +246,25 @@ def _no_nul(_form: Form, field: Field) -> None:
     uniqueness, which would take it to the database)."""
     if isinstance(field.data, str) and NUL in field.data:
         raise StopValidation("Enter text without the NUL character.")
+
+
+def _api_rule(rule: SchemaField[Any]) -> Callable[[Form, Field], None]:
+    def check(_form: Form, field: Field) -> None:
+        if field.data is not None:
+            try:
+                rule.deserialize(field.data)
+            except SchemaValidationError as error:  # a field's messages: a list
+                raise StopValidation(" ".join(map(str, error.messages))) from None
+
+    return check
+
+
+def api_rules(schema: Schema, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The `form_args` of a resource's view (`scaffold add resource`): each named field checked
+    with the API's own rule (its field in the resource's schema), so that the form refuses
+    what the API refuses, with the API's message, rather than leave it to the database
+    (PostgreSQL refuses an over-long string or an out-of-range number)."""
+    return {name: {"validators": [_api_rule(schema.fields[name])]} for name in names}
 
 
 USER_COLUMNS = ("id", "email", "is_active", "is_superuser", "created_at")

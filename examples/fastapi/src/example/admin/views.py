@@ -1,4 +1,4 @@
-"""The admin's model views: users and items.
+"""The admin's model views: users and items, and the base of the resources' views.
 
 hashed_password is in no view's `fields`: it is never listed, shown, searched, exported,
 imported or edited. The users' forms have a plain `password` field instead, hashed with
@@ -7,8 +7,9 @@ security.hash_password on save (required for a new user, left empty to keep it u
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
@@ -58,6 +59,32 @@ class IdModelView(ModelView):
     async def find_by_pks(self, request: Request, pks: list[Any]) -> Sequence[Any]:
         numbers = [number for number in map(_valid_id, pks) if number is not None]
         return await super().find_by_pks(request, numbers)
+
+
+class ResourceView(IdModelView):
+    """The view of a resource (`scaffold add resource`): its forms refuse what its API refuses,
+    with the API's message, rather than leave it to the database (PostgreSQL refuses an
+    over-long string or an out-of-range number: a crash, not a form error)."""
+
+    # The API's rules: the resource's update schema, which takes any subset of the fields;
+    # checked on the fields whose form value is what the API reads (text and numbers).
+    api_rules: ClassVar[TypeAdapter[Any]]
+    api_checked: ClassVar[tuple[str, ...]] = ()
+
+    async def validate(self, request: Request, data: dict[str, Any]) -> None:
+        errors: dict[str | int, Any] = {}
+        if self.api_checked:
+            try:
+                self.api_rules.validate_python({name: data.get(name) for name in self.api_checked})
+            except ValidationError as error:
+                for problem in error.errors():
+                    errors.setdefault(str(problem["loc"][0]), problem["msg"])
+        for field in self.fields:
+            # A required row that no longer exists (deleted since the form was shown).
+            if isinstance(field, HasOne) and field.required and data.get(field.name) is None:
+                errors[field.name] = "Choose an existing row."
+        if errors:
+            raise FormValidationError(errors)
 
 
 async def _hashed(password: str) -> str:
