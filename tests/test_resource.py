@@ -24,8 +24,18 @@ from scaffold.resource import (
     snake_case,
 )
 from scaffold.resource_source import PREFIX
+from scaffold.update import update_project
 from tests.conftest import FRAMEWORKS, REPO_ROOT, Snapshot, snapshot
-from tests.helpers import assert_one_error_line, copy_project, git, invoke
+from tests.helpers import (
+    UV,
+    assert_one_error_line,
+    copy_project,
+    explain,
+    git,
+    invoke,
+    run,
+    tool_env,
+)
 
 CUSTOMER = ["Customer", "--field", "name:str", "--field", "email:str:320", "--field", "vip:bool"]
 ORDER = [
@@ -300,3 +310,42 @@ def test_an_update_brings_a_template_change_into_a_resource_and_keeps_the_users_
     changed = git(project, "status", "--short")
     assert f"src/{package}/resources/tags/model.py" in changed
     assert "api.py" not in changed
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_project_with_resources_stays_green_when_its_admin_is_turned_off(
+    framework: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A clean clone of this checkout: a project rendered from uncommitted work records a
+    # draft commit, which the update would not find.
+    clone = tmp_path / "scaffold"
+    git(tmp_path, "clone", "--quiet", "--no-checkout", str(REPO_ROOT), str(clone))
+    git(clone, "checkout", "--quiet", git(REPO_ROOT, "rev-parse", "HEAD"))
+    monkeypatch.setattr("scaffold.resource_source.checkout_root", lambda: clone)
+    project = tmp_path / "shop"
+    new_project(project, framework=framework, defaults=True, lock=False, template=str(clone))
+    for resource in (CUSTOMER, ORDER):
+        added = invoke("add", "resource", *resource, "--project", str(project))
+        assert added.exit_code == 0, added.output
+    package = yaml.safe_load((project / ".copier-answers.yml").read_text())["package_name"]
+    resources = project / "src" / package / "resources"
+    assert (resources / "orders" / "admin.py").is_file()
+
+    result = update_project(project, data=["admin=false"])
+
+    assert not result.has_conflicts
+    assert not list(resources.glob("*/admin.py"))
+    for plural in ("customers", "orders"):
+        answers = yaml.safe_load((project / RESOURCE_ANSWERS.format(plural=plural)).read_text())
+        assert answers["admin"] is False
+    steps = (
+        [UV, "sync"],
+        [UV, "run", "ruff", "check"],
+        [UV, "run", "ruff", "format", "--check"],
+        [UV, "run", "mypy"],
+        [UV, "run", "pytest"],
+    )
+    for cmd in steps:
+        proc = run(cmd, project, env=tool_env())
+        assert proc.returncode == 0, explain(cmd, proc)
