@@ -32,8 +32,9 @@ from example.models import MAX_ID, NUL, User
 from example.security import hash_password, password_problem
 
 
-class PriceField(FloatField):
-    """A FloatField for which a form without the field is an error, not a crash."""
+class FormFloatField(FloatField):
+    """A FloatField for which a form without the field is an error, not a crash (the item's
+    price, a resource's float field)."""
 
     async def parse_form_data(self, request: Request, form_data: FormData) -> float | None:
         if form_data.get(self.id) is None:
@@ -147,7 +148,7 @@ class ItemView(IdModelView):
         IntegerField("id", label="ID"),
         StringField("name", required=True, minlength=1, maxlength=100),
         TextAreaField("description", maxlength=1000, exclude_from_list=True),
-        PriceField("price", required=True),
+        FormFloatField("price", required=True),
         HasOne("owner", key="user", required=True),
         DateTimeField("created_at", label="Created", read_only=True, exclude_from_create=True),
         DateTimeField("updated_at", label="Updated", read_only=True, exclude_from_create=True),
