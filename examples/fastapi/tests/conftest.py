@@ -2,19 +2,29 @@
 
 import asyncio
 import gc
+import json
+from base64 import b64encode
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from itsdangerous import TimestampSigner
 from jinja2 import BytecodeCache
 from sqlalchemy import Engine
+from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
+from example.admin import BASE_URL, SESSION_COOKIE
+from example.admin.auth import ADMIN_SESSION_KEY
+from example.admin.csrf import get_csrf_token
 from example.app import create_app
 from example.settings import Settings
+
+if TYPE_CHECKING:  # at run time, imported where used: tests.common is a plugin (below)
+    from tests.common import LogInAdmin
 
 pytest_plugins = ["tests.common"]
 
@@ -175,3 +185,24 @@ def other_client(client: AppClient) -> Iterator[httpx2.Client]:
         transport=client._app_transport, base_url="http://testserver", follow_redirects=True
     ) as other:
         yield other
+
+
+@pytest.fixture
+def log_in_admin(client: AppClient, settings: Settings, engine: Engine) -> "LogInAdmin":
+    """`log_in_admin(user_id)` logs `client` in to the admin as that user without the login
+    form (test_admin.py tests the form; it costs more than most admin tests): a session
+    started on the server as the login starts one, its token in the admin's session cookie,
+    signed as Starlette's SessionMiddleware signs it, with the CSRF token the admin's own
+    `get_csrf_token` makes. test_admin.py checks the app takes it as it takes a login."""
+
+    from tests.common import AdminLogin, start_admin_session
+
+    def log_in(user_id: int) -> AdminLogin:
+        session: dict[str, Any] = {ADMIN_SESSION_KEY: start_admin_session(engine, user_id)}
+        csrf_token = get_csrf_token(Request({"type": "http", "session": session}))
+        signer = TimestampSigner(settings.secret_key)
+        cookie = signer.sign(b64encode(json.dumps(session).encode())).decode()
+        client.cookies.set(SESSION_COOKIE, cookie, path=BASE_URL)
+        return AdminLogin({"Cookie": f"{SESSION_COOKIE}={cookie}"}, csrf_token)
+
+    return log_in

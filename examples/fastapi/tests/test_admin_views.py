@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from example.admin.csrf import SCRIPT_COOKIE
 from example.models import Item, User
 from example.security import verify_password
-from tests.common import DEFAULT_PASSWORD, MakeUser
+from tests.common import DEFAULT_PASSWORD, LogInAdmin, MakeUser
 from tests.conftest import AppClient
 from tests.test_admin import LOGIN_URL, assert_redirects_to, attribute, inputs
 
@@ -23,10 +23,15 @@ NEW_PASSWORD = "a brand new password"
 
 
 @pytest.fixture
-def admin_client(client: AppClient, make_user: MakeUser) -> AppClient:
-    """A client logged in to the admin as a superuser (admin@example.com, user id 1)."""
-    make_user("admin@example.com", is_superuser=True)
-    assert_redirects_to(log_in(client, "admin@example.com"), "/admin/")
+def admin_token(make_user: MakeUser, log_in_admin: LogInAdmin) -> str:
+    """`client` logged in to the admin as a superuser (admin@example.com, user id 1), without
+    the login form (test_admin.py tests it): the session's CSRF token."""
+    return log_in_admin(make_user("admin@example.com", is_superuser=True)).csrf_token
+
+
+@pytest.fixture
+def admin_client(client: AppClient, admin_token: str) -> AppClient:
+    """`client`, logged in to the admin as a superuser (see `admin_token`)."""
     return client
 
 
@@ -45,20 +50,20 @@ def form_token(client: AppClient, url: str) -> str:
     return token
 
 
-def post_form(client: AppClient, url: str, data: dict[str, str]) -> Any:
-    """Fill in the admin form at `url` (with its CSRF token) and send it."""
-    return client.post(
-        url, data={**data, "csrf_token": form_token(client, url)}, follow_redirects=False
-    )
+def post_form(client: AppClient, url: str, data: dict[str, str], token: str) -> Any:
+    """Send the admin form at `url`, with the session's CSRF token."""
+    return client.post(url, data={**data, "csrf_token": token}, follow_redirects=False)
 
 
 def log_in(client: AppClient, email: str, password: str = DEFAULT_PASSWORD) -> Any:
-    return post_form(client, LOGIN_URL, {"email": email, "password": password})
+    """Log in through the login form (with the token of the page)."""
+    form = {"email": email, "password": password}
+    return post_form(client, LOGIN_URL, form, form_token(client, LOGIN_URL))
 
 
-def create_item(client: AppClient, name: str = "Widget", owner_id: int = 1) -> None:
+def create_item(client: AppClient, token: str, name: str = "Widget", owner_id: int = 1) -> None:
     form = {"name": name, "description": "A thing", "price": "9.5", "owner": str(owner_id)}
-    response = post_form(client, "/admin/item/create", form)
+    response = post_form(client, "/admin/item/create", form, token)
     assert_redirects_to(response, "/admin/item/list")
 
 
@@ -70,11 +75,12 @@ def user_by_email(db: Session, email: str) -> User:
 
 
 def test_a_superuser_creates_a_user_whose_password_is_hashed(
-    admin_client: AppClient, db: Session
+    admin_client: AppClient, admin_token: str, db: Session
 ) -> None:
     form = {"email": " New@Example.com ", "password": NEW_PASSWORD, "is_active": "on"}
+    assert admin_client.get("/admin/user/create").status_code == 200
 
-    response = post_form(admin_client, "/admin/user/create", form)
+    response = post_form(admin_client, "/admin/user/create", form, admin_token)
 
     assert_redirects_to(response, "/admin/user/list")
     created = user_by_email(db, "new@example.com")
@@ -115,20 +121,25 @@ def test_the_user_export_has_no_password_column(admin_client: AppClient) -> None
 
 
 def test_editing_a_user_with_an_empty_password_keeps_it(
-    admin_client: AppClient, make_user: MakeUser, db: Session
+    admin_client: AppClient, admin_token: str, make_user: MakeUser, db: Session
 ) -> None:
     user_id = make_user("user@example.com")
     url = f"/admin/user/edit?pk={user_id}"
     before = user_by_email(db, "user@example.com").hashed_password
 
     response = post_form(
-        admin_client, url, {"email": "user@example.com", "password": "", "is_active": "on"}
+        admin_client,
+        url,
+        {"email": "user@example.com", "password": "", "is_active": "on"},
+        admin_token,
     )
 
     assert response.status_code == 303, response.text
     assert user_by_email(db, "user@example.com").hashed_password == before
 
-    response = post_form(admin_client, url, {"email": "user@example.com", "password": NEW_PASSWORD})
+    response = post_form(
+        admin_client, url, {"email": "user@example.com", "password": NEW_PASSWORD}, admin_token
+    )
 
     assert response.status_code == 303, response.text
     changed = user_by_email(db, "user@example.com")
@@ -147,9 +158,9 @@ def test_editing_a_user_with_an_empty_password_keeps_it(
     ids=["no-password", "taken-email", "not-an-email", "nul-in-email"],
 )
 def test_invalid_users_are_refused_with_the_form_again(
-    admin_client: AppClient, db: Session, form: dict[str, str], field: str
+    admin_client: AppClient, admin_token: str, db: Session, form: dict[str, str], field: str
 ) -> None:
-    response = post_form(admin_client, "/admin/user/create", form)
+    response = post_form(admin_client, "/admin/user/create", form, admin_token)
 
     assert response.status_code == 422
     assert {"csrf_token", field} <= set(inputs(response.text))
@@ -166,18 +177,27 @@ def test_invalid_users_are_refused_with_the_form_again(
     ],
 )
 def test_the_password_policy_is_a_form_error(
-    admin_client: AppClient, make_user: MakeUser, db: Session, password: str, problem: str
+    admin_client: AppClient,
+    admin_token: str,
+    make_user: MakeUser,
+    db: Session,
+    password: str,
+    problem: str,
 ) -> None:
     user_id = make_user("user@example.com")
     before = user_by_email(db, "user@example.com").hashed_password
 
     created = post_form(
-        admin_client, "/admin/user/create", {"email": "new@example.com", "password": password}
+        admin_client,
+        "/admin/user/create",
+        {"email": "new@example.com", "password": password},
+        admin_token,
     )
     edited = post_form(
         admin_client,
         f"/admin/user/edit?pk={user_id}",
         {"email": "user@example.com", "password": password},
+        admin_token,
     )
 
     assert created.status_code == 422
@@ -190,11 +210,12 @@ def test_the_password_policy_is_a_form_error(
 
 
 def test_a_superuser_creates_an_item_for_a_chosen_owner(
-    admin_client: AppClient, make_user: MakeUser, db: Session
+    admin_client: AppClient, admin_token: str, make_user: MakeUser, db: Session
 ) -> None:
     owner_id = make_user("owner@example.com")
+    assert admin_client.get("/admin/item/create").status_code == 200
 
-    create_item(admin_client, "Widget", owner_id)
+    create_item(admin_client, admin_token, "Widget", owner_id)
 
     item = db.scalars(select(Item)).one()
     assert (item.name, item.description, item.price) == ("Widget", "A thing", 9.5)
@@ -234,16 +255,18 @@ def test_a_superuser_creates_an_item_for_a_chosen_owner(
     ],
 )
 def test_invalid_items_are_refused_with_the_form_again(
-    admin_client: AppClient, db: Session, form: dict[str, str]
+    admin_client: AppClient, admin_token: str, db: Session, form: dict[str, str]
 ) -> None:
-    response = post_form(admin_client, "/admin/item/create", form)
+    response = post_form(admin_client, "/admin/item/create", form, admin_token)
 
     assert response.status_code == 422
     assert db.scalars(select(Item)).all() == []
 
 
-def test_a_search_with_a_nul_character_is_refused_not_a_crash(admin_client: AppClient) -> None:
-    create_item(admin_client)
+def test_a_search_with_a_nul_character_is_refused_not_a_crash(
+    admin_client: AppClient, admin_token: str
+) -> None:
+    create_item(admin_client, admin_token)
 
     response = admin_client.get("/admin/item/list", params={"q": "Wid\x00get"})
 
@@ -254,7 +277,6 @@ def test_a_search_with_a_nul_character_is_refused_not_a_crash(admin_client: AppC
 def test_admin_forms_without_a_valid_csrf_token_are_refused(
     admin_client: AppClient, db: Session, token: str | None
 ) -> None:
-    form_token(admin_client, "/admin/item/create")  # the session has a token
     form = {"name": "Widget", "price": "1", "owner": "1"}
     if token is not None:
         form["csrf_token"] = token
@@ -266,10 +288,9 @@ def test_admin_forms_without_a_valid_csrf_token_are_refused(
 
 
 def test_a_token_from_another_session_is_refused(
-    admin_client: AppClient, client: AppClient, db: Session
+    admin_client: AppClient, other_client: AppClient, db: Session
 ) -> None:
-    with AppClient(admin_client.app) as other:
-        foreign_token = form_token(other, "/admin/login")
+    foreign_token = form_token(other_client, "/admin/login")
     form = {"name": "Widget", "price": "1", "owner": "1", "csrf_token": foreign_token}
 
     response = admin_client.post("/admin/item/create", data=form, follow_redirects=False)
@@ -278,8 +299,10 @@ def test_a_token_from_another_session_is_refused(
     assert db.scalars(select(Item)).all() == []
 
 
-def test_the_list_page_deletes_with_the_csrf_header(admin_client: AppClient, db: Session) -> None:
-    create_item(admin_client)
+def test_the_list_page_deletes_with_the_csrf_header(
+    admin_client: AppClient, admin_token: str, db: Session
+) -> None:
+    create_item(admin_client, admin_token)
     list_page = admin_client.get("/admin/item/list")
     # Starlette-Admin's list page script sends the token from this cookie in a header.
     token = admin_client.cookies[SCRIPT_COOKIE]
@@ -304,12 +327,16 @@ def test_unknown_or_malformed_ids_are_not_found(admin_client: AppClient, pk: str
         assert admin_client.get(f"/admin/item/{page}?pk={pk}").status_code == 404
 
 
-def test_the_x_csrf_token_header_is_accepted_too(admin_client: AppClient, db: Session) -> None:
-    token = form_token(admin_client, "/admin/item/create")
+def test_the_x_csrf_token_header_is_accepted_too(
+    admin_client: AppClient, admin_token: str, db: Session
+) -> None:
     form = {"name": "Widget", "price": "1", "owner": "1"}
 
     response = admin_client.post(
-        "/admin/item/create", data=form, headers={"X-CSRF-Token": token}, follow_redirects=False
+        "/admin/item/create",
+        data=form,
+        headers={"X-CSRF-Token": admin_token},
+        follow_redirects=False,
     )
 
     assert response.status_code == 303
@@ -327,12 +354,9 @@ def test_the_x_csrf_token_header_is_accepted_too(admin_client: AppClient, db: Se
     ],
 )
 def test_a_user_who_is_not_a_superuser_gets_403_everywhere(
-    client: AppClient, make_user: MakeUser, method: str, url: str
+    client: AppClient, make_user: MakeUser, log_in_admin: LogInAdmin, method: str, url: str
 ) -> None:
-    make_user("user@example.com")
-    log_in(client, "user@example.com")
-    client.get("/admin/")
-    token = client.cookies[SCRIPT_COOKIE]
+    token = log_in_admin(make_user("user@example.com")).csrf_token
 
     response = client.request(method, url, headers={"X-CSRFToken": token}, follow_redirects=False)
 
@@ -348,8 +372,8 @@ def test_deactivating_a_user_ends_their_admin_session(admin_client: AppClient, d
     assert_redirects_to(admin_client.get("/admin/", follow_redirects=False), LOGIN_URL)
 
 
-def test_logging_in_again_gives_a_new_csrf_token(admin_client: AppClient) -> None:
-    before = form_token(admin_client, "/admin/item/create")
+def test_logging_in_again_gives_a_new_csrf_token(admin_client: AppClient, admin_token: str) -> None:
+    before = admin_token
     admin_client.post("/admin/logout", data={"csrf_token": before})
     log_in(admin_client, "admin@example.com")
 

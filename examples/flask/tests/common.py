@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import pytest
 from jinja2 import BytecodeCache, FileSystemBytecodeCache
@@ -41,7 +41,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
-from example import mail, security
+from example import admin_sessions, mail, security
 from example.models import Base, User
 from example.security import create_access_token, hash_password
 from example.settings import Settings
@@ -81,6 +81,27 @@ class MakeUser(Protocol):
 
 class Login(Protocol):
     def __call__(self, email: str, password: str = DEFAULT_PASSWORD) -> dict[str, str]: ...
+
+
+class AdminLogin(NamedTuple):
+    """An admin session the tests started without the login form (`log_in_admin`)."""
+
+    cookie: dict[str, str]  # its session cookie, as a Cookie header (to replay it)
+    csrf_token: str  # the token the admin's model forms take
+
+
+class LogInAdmin(Protocol):
+    def __call__(self, user_id: int) -> AdminLogin: ...
+
+
+def start_admin_session(engine: Engine, user_id: int) -> str:
+    """A session of `user_id` on the server, started as the admin's login starts one
+    (admin_sessions.start): the token its cookie holds."""
+    token, row, expired = admin_sessions.start(user_id)
+    with Session(engine) as session, session.begin():
+        session.execute(expired)
+        session.add(row)
+    return token
 
 
 class ApiClient(Protocol):

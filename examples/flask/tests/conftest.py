@@ -3,20 +3,25 @@
 import gc
 import json
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from flask import Flask
+from flask import Flask, session
 from flask.testing import FlaskClient
+from flask_admin.form import SecureForm
 from jinja2 import BytecodeCache
 from sqlalchemy import Engine
 from werkzeug.datastructures import Headers
 from werkzeug.test import TestResponse
 
+from example.admin import ADMIN_SESSION_KEY
 from example.api.auth import LIMITER_KEY
 from example.app import create_app
 from example.db import get_database
 from example.settings import Settings
+
+if TYPE_CHECKING:  # at run time, imported where used: tests.common is a plugin (below)
+    from tests.common import LogInAdmin
 
 pytest_plugins = ["tests.common"]
 
@@ -164,3 +169,27 @@ def other_client(app: Flask) -> AppClient:
     """A second client of the app, keeping no cookies: what it sends is what the test puts in
     its requests."""
     return AppClient(app.test_client(use_cookies=False))
+
+
+@pytest.fixture
+def log_in_admin(client: AppClient, app: Flask, engine: Engine) -> "LogInAdmin":
+    """`log_in_admin(user_id)` logs `client` in to the admin as that user without the login
+    form (test_admin.py tests the form; it costs more than most admin tests): a session
+    started on the server as the login starts one, its token in Flask's session cookie,
+    with the CSRF token Flask-Admin's model forms (SecureForm) make for that session.
+    test_admin.py checks the app takes it as it takes a login."""
+
+    from tests.common import AdminLogin, start_admin_session
+
+    def log_in(user_id: int) -> AdminLogin:
+        with app.test_request_context():
+            session[ADMIN_SESSION_KEY] = start_admin_session(engine, user_id)
+            csrf_token = SecureForm().csrf_token.current_token
+            values = dict(session)
+        with client._client.session_transaction() as cookie_session:
+            cookie_session.update(values)
+        cookie = client._client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+        assert cookie is not None
+        return AdminLogin({"Cookie": f"{cookie.key}={cookie.value}"}, csrf_token)
+
+    return log_in

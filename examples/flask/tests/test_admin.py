@@ -12,13 +12,22 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import Engine, delete
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
 from example import admin_sessions
+from example.models import AdminSession
 from example.ratelimit import LoginRateLimiter
-from tests.common import DATABASE_ERRORS, DEFAULT_PASSWORD, ApiClient, MakeUser, auth_events
+from tests.common import (
+    DATABASE_ERRORS,
+    DEFAULT_PASSWORD,
+    ApiClient,
+    LogInAdmin,
+    MakeUser,
+    auth_events,
+)
 
 LOGIN_URL = "/admin/login"
 LOGOUT_URL = "/admin/logout"
@@ -225,11 +234,14 @@ def test_a_get_does_not_log_out(client: ApiClient, make_user: MakeUser) -> None:
 
 
 def test_an_admin_session_ends_12_hours_after_the_login_however_active(
-    client: ApiClient, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+    client: ApiClient,
+    make_user: MakeUser,
+    log_in_admin: LogInAdmin,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    make_user("admin@example.com", is_superuser=True)
+    user_id = make_user("admin@example.com", is_superuser=True)
     login_time = admin_sessions.now()
-    log_in(client, "admin@example.com")
+    log_in_admin(user_id)
 
     def at(elapsed: timedelta) -> None:
         monkeypatch.setattr(admin_sessions, "now", lambda: login_time + elapsed)
@@ -312,12 +324,12 @@ def test_the_admin_login_is_a_503_when_the_limit_cannot_be_counted(
 def test_the_admin_is_a_503_while_the_database_cannot_be_reached(
     client: ApiClient,
     make_user: MakeUser,
+    log_in_admin: LogInAdmin,
     monkeypatch: pytest.MonkeyPatch,
     error: Exception,
     status: int,
 ) -> None:
-    make_user("admin@example.com", is_superuser=True)
-    log_in(client, "admin@example.com")
+    log_in_admin(make_user("admin@example.com", is_superuser=True))
     page = get(client, "/admin/")
     assert page.status_code == 200, page.text
     token = attribute(inputs(page.text)["csrf_token"], "value")
@@ -345,14 +357,14 @@ def test_the_admin_is_a_503_while_the_database_cannot_be_reached(
 
 
 def test_a_form_saved_as_the_database_stops_answering_is_a_503(
-    client: ApiClient, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+    client: ApiClient,
+    make_user: MakeUser,
+    log_in_admin: LogInAdmin,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     owner_id = make_user("admin@example.com", is_superuser=True)
-    log_in(client, "admin@example.com")
-    page = get(client, ITEM_FORM_URL)
-    assert page.status_code == 200, page.text
     form = {"name": "Widget", "description": "", "price": "2.5", "owner": str(owner_id)}
-    form["csrf_token"] = attribute(inputs(page.text)["csrf_token"], "value") or ""
+    form["csrf_token"] = log_in_admin(owner_id).csrf_token
 
     def unreachable(*_args: object, **_kwargs: object) -> NoReturn:
         raise OperationalError("COMMIT", None, Exception("server closed the connection"))
@@ -381,3 +393,46 @@ def test_admin_logins_are_logged_with_the_account_and_the_client_address(
     ]
     assert {event["client"] for event in events} == {"127.0.0.1"}
     assert "wrong password" not in " ".join(str(record.msg) for record in caplog.records)
+
+
+@pytest.mark.parametrize("minted", [False, True], ids=["login-form", "log_in_admin"])
+def test_the_tests_admin_session_is_one_the_login_form_would_start(
+    client: ApiClient, make_user: MakeUser, log_in_admin: LogInAdmin, minted: bool
+) -> None:
+    """The other admin tests log in with `log_in_admin` (conftest.py), not the form: what it
+    starts is taken as the form's session is, and its CSRF token as the forms' own."""
+    owner_id = make_user("admin@example.com", is_superuser=True)
+    if minted:
+        token = log_in_admin(owner_id).csrf_token
+    else:
+        assert_redirects_to(log_in(client, "admin@example.com"), "/admin/")
+        page = get(client, ITEM_FORM_URL)
+        assert page.status_code == 200, page.text
+        token = attribute(inputs(page.text)["csrf_token"], "value") or ""
+    assert get(client, "/admin/").status_code == 200
+    form = {"name": "Widget", "description": "", "price": "2.5", "owner": str(owner_id)}
+
+    created = client.post(ITEM_FORM_URL, data={**form, "csrf_token": token}, follow_redirects=False)
+
+    assert created.status_code in (302, 303), created.text  # saved: the token was the session's
+    assert_redirects_to(log_out(client), LOGIN_URL)
+    assert_logged_out(client)
+
+
+def test_a_tampered_or_ended_test_session_is_refused(
+    other_client: ApiClient, make_user: MakeUser, log_in_admin: LogInAdmin, engine: Engine
+) -> None:
+    cookie = log_in_admin(make_user("admin@example.com", is_superuser=True)).cookie["Cookie"]
+    name, value = cookie.split("=", 1)
+    changed = "A" if value[5] != "A" else "B"
+    tampered = {"Cookie": f"{name}={value[:5]}{changed}{value[6:]}"}
+
+    assert get_with(other_client, "/admin/", {"Cookie": cookie}).status_code == 200
+    assert_redirects_to(get_with(other_client, "/admin/", tampered), LOGIN_URL)
+    with engine.begin() as connection:  # the session ends on the server
+        connection.execute(delete(AdminSession))
+    assert_redirects_to(get_with(other_client, "/admin/", {"Cookie": cookie}), LOGIN_URL)
+
+
+def get_with(client: ApiClient, url: str, headers: dict[str, str]) -> Any:
+    return client.get(url, headers=headers, follow_redirects=False)

@@ -13,16 +13,22 @@ from sqlalchemy.orm import Session
 
 from example.models import Item, User
 from example.security import verify_password
-from tests.common import DEFAULT_PASSWORD, ApiClient, MakeUser
-from tests.test_admin import LOGIN_URL, assert_redirects_to, attribute, csrf_token, inputs, log_in
+from tests.common import DEFAULT_PASSWORD, ApiClient, LogInAdmin, MakeUser
+from tests.test_admin import LOGIN_URL, assert_redirects_to, attribute, csrf_token, inputs
 
 ASSET_URL = re.compile(r"""<(?:link|script)\b[^>]*\b(?:href|src)=["']([^"']+)["']""", re.IGNORECASE)
 
 
 @pytest.fixture
-def admin_client(client: ApiClient, make_user: MakeUser) -> ApiClient:
-    make_user("admin@example.com", is_superuser=True)
-    assert_redirects_to(log_in(client, "admin@example.com"), "/admin/")
+def admin_token(make_user: MakeUser, log_in_admin: LogInAdmin) -> str:
+    """`client` logged in to the admin as a superuser (admin@example.com, user id 1), without
+    the login form (test_admin.py tests it): the CSRF token of the session's model forms."""
+    return log_in_admin(make_user("admin@example.com", is_superuser=True)).csrf_token
+
+
+@pytest.fixture
+def admin_client(client: ApiClient, admin_token: str) -> ApiClient:
+    """`client`, logged in to the admin as a superuser (see `admin_token`)."""
     return client
 
 
@@ -34,9 +40,9 @@ def form_token(client: ApiClient, url: str) -> str:
     return token
 
 
-def post_form(client: ApiClient, url: str, **form: str) -> Any:
-    """POST an admin form, with the CSRF token of the page it is on."""
-    return client.post(url, data={**form, "csrf_token": form_token(client, url)})
+def post_form(client: ApiClient, url: str, token: str, **form: str) -> Any:
+    """POST an admin form, with the session's CSRF token."""
+    return client.post(url, data={**form, "csrf_token": token})
 
 
 def user_by_email(engine: Engine, email: str) -> User | None:
@@ -50,11 +56,12 @@ def all_items(engine: Engine) -> list[Item]:
 
 
 def test_a_superuser_creates_a_user_whose_password_is_hashed(
-    admin_client: ApiClient, engine: Engine
+    admin_client: ApiClient, admin_token: str, engine: Engine
 ) -> None:
     response = post_form(
         admin_client,
         "/admin/user/new/",
+        admin_token,
         email=" New@Example.com",
         password="n3w-pass-phrase",
         is_active="y",
@@ -87,16 +94,29 @@ def test_a_superuser_creates_a_user_whose_password_is_hashed(
 
 
 def test_editing_a_user_keeps_the_password_unless_a_new_one_is_given(
-    admin_client: ApiClient, make_user: MakeUser, engine: Engine
+    admin_client: ApiClient, admin_token: str, make_user: MakeUser, engine: Engine
 ) -> None:
     user_id = make_user("ada@example.com", "old-pass-phrase")
     url = f"/admin/user/edit/?id={user_id}"
 
     post_form(
-        admin_client, url, email="ada@example.com", password="", is_active="y", is_superuser="y"
+        admin_client,
+        url,
+        admin_token,
+        email="ada@example.com",
+        password="",
+        is_active="y",
+        is_superuser="y",
     )
     unchanged = user_by_email(engine, "ada@example.com")
-    post_form(admin_client, url, email="ada@example.com", password="new-pass-phrase", is_active="y")
+    post_form(
+        admin_client,
+        url,
+        admin_token,
+        email="ada@example.com",
+        password="new-pass-phrase",
+        is_active="y",
+    )
     changed = user_by_email(engine, "ada@example.com")
 
     assert unchanged is not None
@@ -119,9 +139,11 @@ def test_editing_a_user_keeps_the_password_unless_a_new_one_is_given(
     ids=["no-password", "bad-email", "short-password", "long-password", "nul-in-email"],
 )
 def test_invalid_new_users_are_not_created(
-    admin_client: ApiClient, engine: Engine, email: str, password: str
+    admin_client: ApiClient, admin_token: str, engine: Engine, email: str, password: str
 ) -> None:
-    response = post_form(admin_client, "/admin/user/new/", email=email, password=password)
+    response = post_form(
+        admin_client, "/admin/user/new/", admin_token, email=email, password=password
+    )
 
     assert response.status_code == 200
     with Session(engine) as session:
@@ -136,15 +158,24 @@ def test_invalid_new_users_are_not_created(
     ],
 )
 def test_the_password_policy_is_a_form_error(
-    admin_client: ApiClient, make_user: MakeUser, engine: Engine, password: str, problem: str
+    admin_client: ApiClient,
+    admin_token: str,
+    make_user: MakeUser,
+    engine: Engine,
+    password: str,
+    problem: str,
 ) -> None:
     user_id = make_user("ada@example.com", "old-pass-phrase")
 
     created = post_form(
-        admin_client, "/admin/user/new/", email="new@example.com", password=password
+        admin_client, "/admin/user/new/", admin_token, email="new@example.com", password=password
     )
     edited = post_form(
-        admin_client, f"/admin/user/edit/?id={user_id}", email="ada@example.com", password=password
+        admin_client,
+        f"/admin/user/edit/?id={user_id}",
+        admin_token,
+        email="ada@example.com",
+        password=password,
     )
 
     assert created.status_code == 200
@@ -158,7 +189,7 @@ def test_the_password_policy_is_a_form_error(
 
 
 def test_a_superuser_creates_and_edits_an_item(
-    admin_client: ApiClient, make_user: MakeUser, engine: Engine
+    admin_client: ApiClient, admin_token: str, make_user: MakeUser, engine: Engine
 ) -> None:
     owner_id = make_user("owner@example.com")
     other_id = make_user("other@example.com")
@@ -168,15 +199,18 @@ def test_a_superuser_creates_and_edits_an_item(
     created = post_form(
         admin_client,
         "/admin/item/new/",
+        admin_token,
         name="Widget",
         description="",
         price="2.5",
         owner=str(owner_id),
     )
     [item] = all_items(engine)
+    assert admin_client.get(f"/admin/item/edit/?id={item.id}").status_code == 200
     edited = post_form(
         admin_client,
         f"/admin/item/edit/?id={item.id}",
+        admin_token,
         name="Gadget",
         description="Shiny",
         price="3",
@@ -199,12 +233,17 @@ def test_a_superuser_creates_and_edits_an_item(
 
 @pytest.mark.parametrize("price", ["-1", "nan", "inf", "", "cheap"])
 def test_item_prices_must_be_finite_and_not_negative(
-    admin_client: ApiClient, make_user: MakeUser, engine: Engine, price: str
+    admin_client: ApiClient, admin_token: str, make_user: MakeUser, engine: Engine, price: str
 ) -> None:
     owner_id = make_user("owner@example.com")
 
     response = post_form(
-        admin_client, "/admin/item/new/", name="Widget", price=price, owner=str(owner_id)
+        admin_client,
+        "/admin/item/new/",
+        admin_token,
+        name="Widget",
+        price=price,
+        owner=str(owner_id),
     )
 
     assert response.status_code == 200
@@ -213,12 +252,12 @@ def test_item_prices_must_be_finite_and_not_negative(
 
 @pytest.mark.parametrize("field", ["name", "description"])
 def test_item_text_with_a_nul_character_is_a_form_error(
-    admin_client: ApiClient, make_user: MakeUser, engine: Engine, field: str
+    admin_client: ApiClient, admin_token: str, make_user: MakeUser, engine: Engine, field: str
 ) -> None:
     owner_id = make_user("owner@example.com")
     form = {"name": "Widget", "price": "1", "owner": str(owner_id), field: "Wid\x00get"}
 
-    response = post_form(admin_client, "/admin/item/new/", **form)
+    response = post_form(admin_client, "/admin/item/new/", admin_token, **form)
 
     assert response.status_code == 200
     assert "Enter text without the NUL character." in response.text
@@ -232,7 +271,7 @@ def test_a_search_with_a_nul_character_is_refused_not_a_crash(admin_client: ApiC
 
 
 def test_admin_forms_without_a_csrf_token_are_refused(
-    admin_client: ApiClient, make_user: MakeUser, engine: Engine
+    admin_client: ApiClient, admin_token: str, make_user: MakeUser, engine: Engine
 ) -> None:
     owner_id = make_user("owner@example.com")
     fields = {"name": "Widget", "price": "1", "owner": str(owner_id)}
@@ -243,22 +282,22 @@ def test_admin_forms_without_a_csrf_token_are_refused(
     assert forged.status_code == 200
     assert all_items(engine) == []
 
-    post_form(admin_client, "/admin/item/new/", **fields)
+    post_form(admin_client, "/admin/item/new/", admin_token, **fields)
     [item] = all_items(engine)
     admin_client.post("/admin/item/delete/", data={"id": str(item.id), "url": "/admin/item/"})
     assert len(all_items(engine)) == 1
     admin_client.post(
         "/admin/item/delete/",
-        data={"id": str(item.id), "csrf_token": form_token(admin_client, "/admin/item/")},
+        data={"id": str(item.id), "csrf_token": admin_token},
     )
     assert all_items(engine) == []
 
 
 def test_users_who_are_not_superusers_get_403_on_every_admin_view(
-    client: ApiClient, make_user: MakeUser
+    client: ApiClient, make_user: MakeUser, log_in_admin: LogInAdmin
 ) -> None:
     user_id = make_user("user@example.com")
-    log_in(client, "user@example.com")
+    log_in_admin(user_id)
 
     for url in ["/admin/", "/admin/user/", "/admin/item/new/", f"/admin/user/edit/?id={user_id}"]:
         assert client.get(url).status_code == 403, url
