@@ -326,6 +326,7 @@ def test_the_admin_is_a_503_while_the_database_cannot_be_reached(
     make_user: MakeUser,
     log_in_admin: LogInAdmin,
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
     error: Exception,
     status: int,
 ) -> None:
@@ -353,7 +354,16 @@ def test_the_admin_is_a_503_while_the_database_cannot_be_reached(
     for request, response in answers.items():
         assert response.status_code == status, f"{request}: {response.text}"
         assert "Traceback" not in response.text
+    # A bug's traceback is logged once per request; an outage is no bug: no traceback.
+    tracebacks = [record for record in caplog.records if with_traceback(record)]
+    assert len(tracebacks) == (len(answers) if status == 500 else 0), tracebacks
     assert get(client, "/admin/").status_code == 200  # the same session, once it is back
+
+
+def with_traceback(record: logging.LogRecord) -> bool:
+    """Whether a log record holds an exception (a structlog record, in its event dict)."""
+    event = record.msg if isinstance(record.msg, dict) else {}
+    return bool(record.exc_info or event.get("exc_info"))
 
 
 def test_a_form_saved_as_the_database_stops_answering_is_a_503(

@@ -44,7 +44,7 @@ def worker_hubs(redis_server: fakeredis.FakeServer) -> Iterator[list[EventHub]]:
     """Two hubs on one Redis, as in two worker processes."""
     # A short listen timeout: stopping a hub waits for its listener's current wait to end.
     hubs = [
-        EventHub(fakeredis.FakeRedis(server=redis_server, db=3), listen_timeout=0.05)
+        EventHub(fakeredis.FakeRedis(server=redis_server, db=3), listen_timeout=0.01)
         for _ in range(2)
     ]
     for hub in hubs:
@@ -149,7 +149,7 @@ def test_a_hub_started_while_redis_is_down_serves_and_subscribes_when_it_is_back
     redis_server.connected = False
     hubs = [
         EventHub(
-            fakeredis.FakeRedis(server=redis_server), listen_timeout=0.05, reconnect_delay=0.02
+            fakeredis.FakeRedis(server=redis_server), listen_timeout=0.01, reconnect_delay=0.02
         )
         for _ in range(2)
     ]

@@ -14,6 +14,7 @@
   Every `<script>` tag of its templates carries the page's CSP nonce (headers.py).
 """
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -39,6 +40,11 @@ SESSION_COOKIE = "admin_session"
 # The cookie's own lifetime; the session on the server ends 12 hours after the login, however
 # active (admin_sessions.LIFETIME), whatever the cookie says.
 SESSION_MAX_AGE = int(admin_sessions.LIFETIME.total_seconds())
+# Starlette-Admin's database-session middleware logs every exception that leaves the admin,
+# traceback and all, before MountedAppErrors answers it: a 503 would log a traceback per
+# request while the database is away, and a bug twice. MountedAppErrors logs them as the
+# app's own errors are (errors.py), so the middleware's copy is left out.
+DB_SESSION_LOGGER = "starlette_admin.contrib.sqla.middleware"
 
 
 class ProjectAdmin(Admin):
@@ -90,6 +96,7 @@ def init_admin(
     # Outermost: a database or a login limit's Redis that does not answer is a 503 wherever the
     # admin meets it (its login check, its pages and forms, its session's commit), a bug a 500.
     admin.middlewares.insert(0, Middleware(MountedAppErrors))
+    logging.getLogger(DB_SESSION_LOGGER).setLevel(logging.CRITICAL)
     admin.mount_to(app)
     # Text with a NUL character in a search (database_errors.py) is a 422.
     admin.app.add_exception_handler(NulCharacterError, handle_nul_character)
