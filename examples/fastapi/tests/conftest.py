@@ -17,9 +17,6 @@ from sqlalchemy import Engine
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from example.admin import BASE_URL, SESSION_COOKIE
-from example.admin.auth import ADMIN_SESSION_KEY
-from example.admin.csrf import get_csrf_token
 from example.app import create_app
 from example.settings import Settings
 
@@ -195,6 +192,10 @@ def log_in_admin(client: AppClient, settings: Settings, engine: Engine) -> "LogI
     signed as Starlette's SessionMiddleware signs it, with the CSRF token the admin's own
     `get_csrf_token` makes. test_admin.py checks the app takes it as it takes a login."""
 
+    # Imported here, as create_app() imports the admin: a run that builds no app loads none.
+    from example.admin import BASE_URL, SESSION_COOKIE
+    from example.admin.auth import ADMIN_SESSION_KEY
+    from example.admin.csrf import get_csrf_token
     from tests.common import AdminLogin, start_admin_session
 
     def log_in(user_id: int) -> AdminLogin:

@@ -8,13 +8,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from flask import Flask, session
 from flask.testing import FlaskClient
-from flask_admin.form import SecureForm
 from jinja2 import BytecodeCache
 from sqlalchemy import Engine
 from werkzeug.datastructures import Headers
 from werkzeug.test import TestResponse
 
-from example.admin import ADMIN_SESSION_KEY
 from example.api.auth import LIMITER_KEY
 from example.app import create_app
 from example.db import get_database
@@ -179,6 +177,10 @@ def log_in_admin(client: AppClient, app: Flask, engine: Engine) -> "LogInAdmin":
     with the CSRF token Flask-Admin's model forms (SecureForm) make for that session.
     test_admin.py checks the app takes it as it takes a login."""
 
+    # Imported here, as create_app() imports the admin: a run that builds no app loads none.
+    from flask_admin.form import SecureForm
+
+    from example.admin import ADMIN_SESSION_KEY
     from tests.common import AdminLogin, start_admin_session
 
     def log_in(user_id: int) -> AdminLogin:
