@@ -59,11 +59,13 @@ def render(flavor: str, dest: Path, vcs_ref: str | None) -> None:
     timed([tool("uv"), "sync", "--quiet"], cwd=dest)
 
 
-def timed_cpu(cmd: Sequence[str]) -> tuple[float, float]:
-    """Run `cmd`; its wall time and its CPU time (user + system), in seconds."""
+def timed_cpu(cmd: Sequence[str], cwd: Path | None = None) -> tuple[float, float]:
+    """Run `cmd` (in `cwd`); its wall time and its CPU time (user + system), in seconds."""
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), env=RUN_ENV, stdout=subprocess.DEVNULL, stderr=errors)
+        proc = subprocess.Popen(
+            list(cmd), cwd=cwd, env=RUN_ENV, stdout=subprocess.DEVNULL, stderr=errors
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, by wait4
@@ -102,13 +104,18 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="scaffold-bench-startup-"))
     try:
         cmds: dict[tuple[str, str], list[str]] = {}
+        # In the project's directory, as a user runs them: its .env (a development SECRET_KEY)
+        # is read there; elsewhere the settings are production's, which refuse to start
+        # without one.
+        cwds: dict[tuple[str, str], Path | None] = {}
         for flavor in FRAMEWORKS:
             project = work / flavor / SLUG
             render(flavor, project, args.vcs_ref)
-            cmds |= {(flavor, name): cmd for name, cmd in commands(flavor, project).items()}
-        cmds[("scaffold", "cli")] = [tool("scaffold"), "--help"]
-        for cmd in cmds.values():  # warm-up: byte-code written, files in the page cache
-            timed_cpu(cmd)
+            for name, cmd in commands(flavor, project).items():
+                cmds[(flavor, name)], cwds[(flavor, name)] = cmd, project
+        cmds[("scaffold", "cli")], cwds[("scaffold", "cli")] = [tool("scaffold"), "--help"], None
+        for key, cmd in cmds.items():  # warm-up: byte-code written, files in the page cache
+            timed_cpu(cmd, cwds[key])
         keys = list(cmds)
         wall: dict[tuple[str, str], list[float]] = {key: [] for key in keys}
         cpu: dict[tuple[str, str], list[float]] = {key: [] for key in keys}
@@ -116,7 +123,7 @@ def main() -> None:
             # Rotate the order each repetition so that no command always runs first.
             shift = rep % len(keys)
             for key in keys[shift:] + keys[:shift]:
-                elapsed, used = timed_cpu(cmds[key])
+                elapsed, used = timed_cpu(cmds[key], cwds[key])
                 wall[key].append(elapsed)
                 cpu[key].append(used)
         for flavor in FRAMEWORKS:

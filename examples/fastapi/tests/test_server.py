@@ -27,7 +27,7 @@ def test_the_garbage_collector_is_tuned_once_the_served_app_is_built(
     served_app: ServedApp,
 ) -> None:
     assert server.serving_app() is served_app.app
-    assert served_app.steps == ["app", "tuned"]
+    assert served_app.steps == ["app", f"tuned, young threshold {server.YOUNG_THRESHOLD}"]
 
 
 def test_uvicorn_trusts_the_forwarded_headers_of_trusted_proxies_only(

@@ -339,7 +339,7 @@ def superuser_headers(make_user: MakeUser, settings: Settings) -> dict[str, str]
 @dataclass
 class ServedApp:
     """What a server's worker did to build the app it serves, in order ("app": create_app,
-    "tuned": memory.tune_gc), and the stand-in create_app returned."""
+    "tuned...": memory.tune_gc), and the stand-in create_app returned."""
 
     app: Any = field(default_factory=object)
     steps: list[str] = field(default_factory=list)
@@ -353,8 +353,8 @@ def served_app(monkeypatch: pytest.MonkeyPatch) -> ServedApp:
         served.steps.append("app")
         return served.app
 
-    def tune_gc() -> None:
-        served.steps.append("tuned")
+    def tune_gc(young_threshold: int | None = None) -> None:
+        served.steps.append(f"tuned, young threshold {young_threshold}")
 
     monkeypatch.setattr("example.app.create_app", create_app)
     monkeypatch.setattr("example.server.tune_gc", tune_gc)

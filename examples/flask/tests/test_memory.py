@@ -2,11 +2,15 @@ import gc
 
 import pytest
 
-from example.memory import YOUNG_THRESHOLD, tune_gc
+from example.memory import tune_gc
 
 
+@pytest.mark.parametrize(
+    ("young_threshold", "after_the_freeze"),
+    [(None, []), (20_000, ["threshold (20000, 11, 12)"])],
+)
 def test_what_lives_as_long_as_the_worker_is_frozen_after_one_last_collection(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, young_threshold: int | None, after_the_freeze: list[str]
 ) -> None:
     steps: list[str] = []
     monkeypatch.setattr(gc, "collect", lambda: steps.append("collect"))
@@ -14,6 +18,6 @@ def test_what_lives_as_long_as_the_worker_is_frozen_after_one_last_collection(
     monkeypatch.setattr(gc, "set_threshold", lambda *limits: steps.append(f"threshold {limits}"))
     monkeypatch.setattr(gc, "get_threshold", lambda: (700, 11, 12))
 
-    tune_gc()
+    tune_gc(young_threshold)
 
-    assert steps == ["collect", "freeze", f"threshold {(YOUNG_THRESHOLD, 11, 12)}"]
+    assert steps == ["collect", "freeze", *after_the_freeze]

@@ -57,7 +57,7 @@ def test_main_configures_gunicorn_and_serves_the_app(
     assert application.cfg.forwarded_allow_ips == []
     assert application.load() is served_app.app
     # The garbage collector is tuned once the app is built (memory.py).
-    assert served_app.steps == ["app", "tuned"]
+    assert served_app.steps == ["app", "tuned, young threshold None"]
     # Its processes log JSON: they never load rich (structlog would, for its console).
     assert sys.modules["rich"] is None
 
