@@ -90,6 +90,27 @@ BAD_INPUTS: list[tuple[str, list[str], Setup, int, str]] = [
         "project_name must not be empty",
     ),
     (
+        "slug-too-long",
+        ["new", "acme", D, "-d", "project_slug=" + "a" * 33],
+        _nothing,
+        2,
+        "is 33 characters long; at most 32 fit",
+    ),
+    (
+        "name-too-long",
+        ["new", "acme", D, "-d", "project_name=" + "A" * 51],
+        _nothing,
+        2,
+        "project_name is 51 characters long; at most 50 fit",
+    ),
+    (
+        "description-too-long",
+        ["new", "acme", D, "-d", "description=" + "d" * 76],
+        _nothing,
+        2,
+        "description is 76 characters long; at most 75 fit",
+    ),
+    (
         "package-invalid",
         ["new", "acme", D, "-d", "package_name=1acme"],
         _nothing,

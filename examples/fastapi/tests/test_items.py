@@ -4,7 +4,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, insert, select
 
-from example.database_errors import NulCharacterError, refuse_nul_characters
+from example.database_errors import (
+    NulCharacterError,
+    refuse_nul_characters,
+)
 from example.models import User
 from tests.common import ApiClient, Login, MakeUser
 

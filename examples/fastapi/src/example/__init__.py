@@ -1,1 +1,4 @@
-"""Example: the FastAPI application package (entry point: `app.create_app`)."""
+"""Example: the FastAPI application package.
+
+Its entry point is `app.create_app`.
+"""

@@ -1,1 +1,4 @@
-"""Example: the Flask application package (entry point: `app.create_app`)."""
+"""Example: the Flask application package.
+
+Its entry point is `app.create_app`.
+"""

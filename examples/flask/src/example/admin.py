@@ -46,7 +46,11 @@ from example.db import get_database, get_session
 from example.deps import client_address
 from example.headers import csp_nonce
 from example.models import NUL, Item, User
-from example.security import hash_password, password_problem, verify_password
+from example.security import (
+    hash_password,
+    password_problem,
+    verify_password,
+)
 from example.settings import Settings
 
 # The session key holding the token of the admin session on the server.

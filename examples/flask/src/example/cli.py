@@ -1,4 +1,7 @@
-"""The management command line, `example`: the same commands in both template flavors."""
+"""The management command line, `example`.
+
+The same commands in both template flavors.
+"""
 
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,7 +13,10 @@ if TYPE_CHECKING:
 # Each command imports what it needs when it runs (the server, SQLAlchemy, the models,
 # Argon2): `example --help` and the other commands do not pay for them.
 
-app = typer.Typer(help="Manage Example.", no_args_is_help=True)
+app = typer.Typer(
+    help="Manage Example.",
+    no_args_is_help=True,
+)
 
 
 def _app_settings() -> "Settings":

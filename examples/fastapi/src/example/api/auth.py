@@ -7,7 +7,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response, 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from example.deps import BEARER_CHALLENGE, SessionDep, SettingsDep, client_address
+from example.deps import (
+    BEARER_CHALLENGE,
+    SessionDep,
+    SettingsDep,
+    client_address,
+)
 from example.errors import BodyErrorRoute
 from example.headers import NO_STORE
 from example.models import User

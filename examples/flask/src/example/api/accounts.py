@@ -16,7 +16,12 @@ from example import accounts, mail
 from example.api.auth import RETRY_AFTER_HEADER, limit_attempts
 from example.api.blueprint import make_blueprint
 from example.db import get_database, get_session
-from example.deps import BEARER, get_current_user, get_settings, login_required
+from example.deps import (
+    BEARER,
+    get_current_user,
+    get_settings,
+    login_required,
+)
 from example.errors import abort_json
 from example.models import User
 from example.schemas import (

@@ -14,7 +14,12 @@ from example.errors import abort_json
 from example.headers import NO_STORE
 from example.models import User
 from example.ratelimit import LoginRateLimiter
-from example.schemas import HTTPError, HTTPValidationError, Token, TokenRequest
+from example.schemas import (
+    HTTPError,
+    HTTPValidationError,
+    Token,
+    TokenRequest,
+)
 from example.security import create_access_token, verify_password
 from example.settings import Settings
 
