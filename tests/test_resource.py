@@ -275,16 +275,26 @@ def test_the_field_types_are_one_table_that_the_docs_list() -> None:
     assert "scaffold add resource" in readme
 
 
-def test_an_update_brings_a_template_change_into_a_resource_and_keeps_the_users_edit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The resource template from a clone of this checkout, which the test then changes.
+def _project_from_a_clone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, framework: str
+) -> tuple[Path, Path]:
+    """A clean clone of this checkout at HEAD, which scaffold takes both templates from, and a
+    project rendered from it (a project rendered from uncommitted work records a draft commit,
+    which an update would not find)."""
     clone = tmp_path / "scaffold"
     git(tmp_path, "clone", "--quiet", "--no-checkout", str(REPO_ROOT), str(clone))
     git(clone, "checkout", "--quiet", git(REPO_ROOT, "rev-parse", "HEAD"))
     monkeypatch.setattr("scaffold.resource_source.checkout_root", lambda: clone)
     project = tmp_path / "shop"
-    new_project(project, framework="flask", defaults=True, lock=False, template=str(clone))
+    new_project(project, framework=framework, defaults=True, lock=False, template=str(clone))
+    return clone, project
+
+
+def test_an_update_brings_a_template_change_into_a_resource_and_keeps_the_users_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The resource template from a clone of this checkout, which the test then changes.
+    clone, project = _project_from_a_clone(tmp_path, monkeypatch, "flask")
     added = invoke("add", "resource", "Tag", "--field", "label:str:40", "--project", str(project))
     assert added.exit_code == 0, added.output
     package = yaml.safe_load((project / ".copier-answers.yml").read_text())["package_name"]
@@ -317,14 +327,7 @@ def test_an_update_brings_a_template_change_into_a_resource_and_keeps_the_users_
 def test_a_project_with_resources_stays_green_when_its_admin_is_turned_off(
     framework: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A clean clone of this checkout: a project rendered from uncommitted work records a
-    # draft commit, which the update would not find.
-    clone = tmp_path / "scaffold"
-    git(tmp_path, "clone", "--quiet", "--no-checkout", str(REPO_ROOT), str(clone))
-    git(clone, "checkout", "--quiet", git(REPO_ROOT, "rev-parse", "HEAD"))
-    monkeypatch.setattr("scaffold.resource_source.checkout_root", lambda: clone)
-    project = tmp_path / "shop"
-    new_project(project, framework=framework, defaults=True, lock=False, template=str(clone))
+    _, project = _project_from_a_clone(tmp_path, monkeypatch, framework)
     for resource in (CUSTOMER, ORDER):
         added = invoke("add", "resource", *resource, "--project", str(project))
         assert added.exit_code == 0, added.output
