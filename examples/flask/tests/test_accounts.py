@@ -403,7 +403,7 @@ def test_a_mail_server_that_never_answers_holds_up_no_request(
         response = client.post(RESET_URL, json={"email": "ada@example.com"})
 
         assert (response.status_code, response.json()) == (202, RESET_ANSWER)
-        assert not mail.outbox.flush(timeout=0.2)  # the e-mail still waits for the greeting
+        assert not mail.outbox.flush(timeout=0.05)  # the e-mail still waits for the greeting
         assert client.get("/health").status_code == 200
     settle()  # the server is gone: the mail thread gives up on it
     assert [event["event"] for event in events(caplog, "mail")] == ["email_failed"]
