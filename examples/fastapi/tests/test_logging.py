@@ -79,6 +79,24 @@ def test_secret_fields_tokens_and_tracebacks_are_redacted(log_lines: LogLines) -
     assert lines[2]["exception"].endswith("ValueError: no such page: /items")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"PASSWORD={SECRET}",
+        f"Api-Token: {SECRET}",
+        f"authorization: BEARER {SECRET}",
+        f"client_\u017fecret={SECRET}",  # a long s, which case-insensitive matching takes for s
+    ],
+)
+def test_secrets_are_redacted_whatever_their_case(log_lines: LogLines, text: str) -> None:
+    structlog.get_logger("example.test").info("said", value=text, path="/api/v1/items")
+
+    [line] = log_lines()
+
+    assert SECRET not in json.dumps(line)
+    assert line["path"] == "/api/v1/items"
+
+
 def test_gunicorn_lines_are_redacted_in_its_own_handlers(log_lines: LogLines) -> None:
     # gunicorn's loggers write through handlers of their own (not the root's JSON one).
     stream = io.StringIO()
