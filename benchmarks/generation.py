@@ -5,7 +5,9 @@
 Per flavor, in each repetition and in a rotating order: `scaffold new DEST --defaults` (with
 its git init + first commit), the same with `--no-git`, and `copier copy --defaults --vcs-ref
 HEAD` of this checkout with the same answers (what scaffold renders from when it runs from a
-git checkout). Then the start-up time of `scaffold --help` and `scaffold --version`.
+git checkout); in the project `scaffold new` made, `scaffold add resource` of PRODUCT.md's two
+example resources (Customer, then Order referring to it; each adds its files and commits them).
+Then the start-up time of `scaffold --help` and `scaffold --version`.
 Prints medians with their spread and the ratios; it never fails on a time.
 """
 
@@ -17,6 +19,32 @@ import tempfile
 from pathlib import Path
 
 from _common import FRAMEWORKS, REPO, header, load_average, ratio, summary, timed, tool
+
+# PRODUCT.md's example resources ("Adding a resource"), added in this order.
+RESOURCES = {
+    "add resource Customer": [
+        "Customer",
+        "--field",
+        "name:str",
+        "--field",
+        "email:str:320",
+        "--field",
+        "vip:bool",
+    ],
+    "add resource Order": [
+        "Order",
+        "--field",
+        "customer:ref:Customer",
+        "--field",
+        "quantity:int",
+        "--field",
+        "total:decimal",
+        "--field",
+        "note:text?",
+        "--field",
+        "shipped_on:date?",
+    ],
+}
 
 
 def commands(flavor: str, dest: Path) -> dict[str, list[str]]:
@@ -63,6 +91,10 @@ def main() -> None:
                 names = names[rep % len(names) :] + names[: rep % len(names)]
                 for name in names:
                     times.setdefault(name, []).append(timed(commands(flavor, dest)[name]))
+                    if name == "scaffold new":  # a project with git, as adding a resource needs
+                        for resource, arguments in RESOURCES.items():
+                            add = [tool("scaffold"), "add", "resource", *arguments]
+                            times.setdefault(resource, []).append(timed(add, cwd=dest))
                     shutil.rmtree(dest)
             print(f"\n## {flavor}")
             for name, values in times.items():
