@@ -107,6 +107,22 @@ def test_every_setting_of_the_generated_projects_is_scrubbed() -> None:
         )
 
 
+@pytest.mark.parametrize("example", FRAMEWORKS)
+def test_a_copy_of_env_example_keeps_the_compose_files_defaults(example: str) -> None:
+    """compose reads .env for its ${VAR:-default}s: a copy of .env.example must not set one of
+    them to another value (SMTP_HOST=localhost took the mail away from Mailpit)."""
+    folder = REPO_ROOT / "examples" / example
+    defaults = dict(re.findall(r"\$\{(\w+):-([^}]*)\}", (folder / "compose.yaml").read_text()))
+    assert "SMTP_HOST" in defaults, defaults
+    settings = dict(
+        line.partition("=")[::2]
+        for line in (folder / ".env.example").read_text(encoding="utf-8").splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    )
+    changed = {key: value for key, value in settings.items() if defaults.get(key, value) != value}
+    assert not changed, f"{folder / '.env.example'} overrides compose.yaml's defaults: {changed}"
+
+
 def test_the_framework_list_is_copier_ymls_framework_choices() -> None:
     config = yaml.safe_load(COPIER_YML.read_text(encoding="utf-8"))
     assert tuple(config["framework"]["choices"].values()) == FRAMEWORKS
