@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Request
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_cors import CORS
 
@@ -29,9 +30,16 @@ class SessionCookies(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+class JSONProvider(DefaultJSONProvider):
+    # JSON in the schemas' field order, as the FastAPI flavor writes it, rather than sorted
+    # (sorting every object's keys was 2 % of a list request).
+    sort_keys = False
+
+
 class App(Flask):
     """Flask, with the per-request costs that buy this app nothing taken out."""
 
+    json_provider_class = JSONProvider
     session_interface = SessionCookies()
 
     def __init__(self, import_name: str) -> None:
