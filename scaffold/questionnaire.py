@@ -122,6 +122,8 @@ def parse_questions(text: str, origin: str) -> list[Question]:
     for name, spec in raw.items():
         if not isinstance(name, str) or name.startswith("_"):
             continue
+        if isinstance(spec, Mapping) and spec.get("when") is False:
+            continue  # a computed value, never asked (copier.yml's `example_item`)
         if isinstance(spec, Mapping):
             default = spec.get("default")
             qtype = str(spec.get("type") or _infer_type(default))

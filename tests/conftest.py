@@ -58,9 +58,14 @@ def snapshot(root: Path) -> Snapshot:
 
 
 def copier_questions() -> list[str]:
-    """The question names in copier.yml, read independently of scaffold's own code."""
+    """The question names in copier.yml, read independently of scaffold's own code (not its
+    computed values, `when: false`: never asked or recorded)."""
     data = yaml.safe_load(COPIER_YML.read_text(encoding="utf-8"))
-    return [key for key in data if not key.startswith("_")]
+    return [
+        key
+        for key, spec in data.items()
+        if not key.startswith("_") and not (isinstance(spec, dict) and spec.get("when") is False)
+    ]
 
 
 @pytest.fixture(autouse=True)

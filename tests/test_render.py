@@ -75,7 +75,7 @@ class Rule:
 
 PKG = "src/{package_name}"
 TASKS_REGISTRATION = {
-    "fastapi": "    tasks.router,\n    # The resources",
+    "fastapi": "    tasks.router,\n]",
     "flask": ", tasks, *resource_apis)",
 }
 

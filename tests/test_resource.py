@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scaffold import gitrepo
+from scaffold import copier_bridge, gitrepo
 from scaffold.errors import GitError
 from scaffold.render import new_project
 from scaffold.resource import (
@@ -352,3 +352,39 @@ def test_a_project_with_resources_stays_green_when_its_admin_is_turned_off(
     for cmd in steps:
         proc = run(cmd, project, env=tool_env())
         assert proc.returncode == 0, explain(cmd, proc)
+
+
+def test_the_example_item_is_the_resource_template_rendered_with_its_answers(
+    with_customer: Path, tmp_path: Path
+) -> None:
+    """The project renders Item's files from the resource template's own (its wrappers include
+    them with the answers in copier.yml's `example_item`): rendered by the resource template
+    itself with those answers, they are the same files, byte for byte. A wrapper that adds to
+    or changes them breaks this test."""
+    answers = yaml.safe_load((with_customer / ".copier-answers.yml").read_text())
+    questions = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
+    item = yaml.safe_load(questions["example_item"]["default"])
+    work = tmp_path / "item"
+    work.mkdir()
+    shutil.copy(with_customer / ".copier-answers.yml", work)
+    data = {
+        "framework": answers["framework"],
+        "package_name": answers["package_name"],
+        "admin": answers["admin"],
+        "resource_name": item["resource_name"],
+        "plural": item["plural"],
+        "fields": item["fields"],
+        "events": item["events"],
+        "revision": "0000item",
+        "down_revision": "0001",
+    }
+    copier_bridge.copy(
+        str(REPO_ROOT / "resource-template"), work, data, vcs_ref=None, defaults=True, pretend=False
+    )
+    resource = Path("src", answers["package_name"], "resources", "items")
+    rendered = sorted(path.name for path in (work / resource).iterdir())
+
+    assert rendered == sorted(path.name for path in (with_customer / resource).iterdir())
+    assert "admin.py" in rendered
+    for path in [*(resource / name for name in rendered), Path("tests", "test_items.py")]:
+        assert (work / path).read_text() == (with_customer / path).read_text(), path

@@ -13,7 +13,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from example.admin.csrf import SCRIPT_COOKIE
-from example.models import Item, User
+from example.models import User
+from example.resources.items.model import Item
 from example.security import verify_password
 from tests.common import DEFAULT_PASSWORD, LogInAdmin, MakeUser
 from tests.conftest import AppClient

@@ -2,7 +2,7 @@
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal, NotRequired
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -12,12 +12,8 @@ from pydantic import (
     Field,
     PlainSerializer,
     WithJsonSchema,
-    with_config,
 )
 from pydantic_core import PydanticCustomError
-
-# typing.TypedDict before Python 3.12 lacks what Pydantic needs to validate it.
-from typing_extensions import TypedDict
 
 from example.models import TEXT_PATTERN
 from example.security import (
@@ -80,11 +76,6 @@ EmailAddress = Annotated[
     str, AfterValidator(_email_address), Field(json_schema_extra={"maxLength": EMAIL_MAX_LENGTH})
 ]
 
-# Text that goes to the database holds no NUL character (models.TEXT_PATTERN).
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=TEXT_PATTERN)]
-Description = Annotated[str, Field(max_length=1000, pattern=TEXT_PATTERN)]
-# strict: a JSON number, not a numeric string or a boolean (as in the Flask flavor).
-Price = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
 # "+00:00" rather than Pydantic's "Z", as in the Flask flavor (both are ISO 8601).
 Timestamp = Annotated[
     datetime,
@@ -163,43 +154,3 @@ class PasswordResetConfirm(BaseModel):
 
     token: str
     new_password: NewPassword
-
-
-class ItemCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: Name
-    description: Description | None = None
-    price: Price
-
-
-@with_config(ConfigDict(extra="forbid"))
-class ItemUpdate(TypedDict):
-    """A PATCH body: any subset of the fields.
-
-    A TypedDict rather than a model: a key may be left out, but `name` and `price`
-    may not be null, and the OpenAPI schema says exactly that.
-    """
-
-    name: NotRequired[Name]
-    description: NotRequired[Description | None]
-    price: NotRequired[Price]
-
-
-class ItemRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    name: str
-    description: str | None
-    price: float
-    owner_id: int
-    created_at: Timestamp
-    updated_at: Timestamp
-
-
-class ItemPage(BaseModel):
-    items: list[ItemRead]
-    total: int
-    limit: int
-    offset: int

@@ -7,7 +7,6 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Dialect,
-    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -15,7 +14,7 @@ from sqlalchemy import (
     TypeDecorator,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # The largest id an id column holds (`Integer`: 32 bits on PostgreSQL). A larger id names
 # nothing and must not reach the database driver, which refuses it (a 500 otherwise).
@@ -75,10 +74,6 @@ class User(Base):
     # are refused (see accepts_token). Kept up to date by the listeners below.
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    items: Mapped[list["Item"]] = relationship(
-        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
-    )
-
     def __str__(self) -> str:
         return self.email
 
@@ -100,23 +95,6 @@ def _password_set(target: User, value: str, oldvalue: Any, initiator: Any) -> No
 def _active_set(target: User, value: bool, oldvalue: Any, initiator: Any) -> None:
     if not value and oldvalue is not False:
         target.password_changed_at = utcnow()
-
-
-class Item(Base):
-    __tablename__ = "items"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    description: Mapped[str | None] = mapped_column(String(1000), default=None)
-    price: Mapped[float] = mapped_column(Float)
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    owner: Mapped[User] = relationship(back_populates="items")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class PasswordResetToken(Base):

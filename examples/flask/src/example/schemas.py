@@ -22,9 +22,6 @@ MAX_OFFSET = 2**31 - 1
 # The longest e-mail address the users table holds (models.User.email).
 EMAIL_MAX_LENGTH = 320
 
-NAME_LENGTH = validate.Length(min=1, max=100)
-DESCRIPTION_LENGTH = validate.Length(max=1000)
-PRICE_RANGE = validate.Range(min=0)
 # Text that goes to the database holds no NUL character (models.TEXT_PATTERN); the message
 # is Pydantic's, as in the FastAPI flavor.
 TEXT = validate.Regexp(TEXT_PATTERN, error="String should match pattern '{regex}'")
@@ -102,51 +99,9 @@ class PasswordResetConfirm(Schema):
     new_password = NewPassword(required=True)
 
 
-class ItemCreate(Schema):
-    class Meta:
-        unknown = RAISE
-
-    name = fields.String(required=True, validate=[NAME_LENGTH, TEXT])
-    description = fields.String(
-        load_default=None, allow_none=True, validate=[DESCRIPTION_LENGTH, TEXT]
-    )
-    # allow_nan=False also refuses NaN and Infinity, which Python's JSON parser accepts.
-    price = JsonNumber(required=True, validate=PRICE_RANGE, allow_nan=False)
-
-
-class ItemUpdate(Schema):
-    """Any subset of the fields; name and price may be left out but not set to null."""
-
-    class Meta:
-        unknown = RAISE
-
-    name = fields.String(validate=[NAME_LENGTH, TEXT])
-    description = fields.String(allow_none=True, validate=[DESCRIPTION_LENGTH, TEXT])
-    price = JsonNumber(validate=PRICE_RANGE, allow_nan=False)
-
-
-class ItemRead(Schema):
-    """An item as the API returns it (models.Item)."""
-
-    id = fields.Integer()
-    name = fields.String(required=True, validate=validate.Length(max=100))
-    description = fields.String(allow_none=True, validate=DESCRIPTION_LENGTH)
-    price = fields.Float(required=True)
-    owner_id = fields.Integer(required=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-
-
 class ItemListQuery(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
-
-
-class ItemPage(Schema):
-    items = fields.List(fields.Nested(ItemRead), required=True)
-    total = fields.Integer(required=True)
-    limit = fields.Integer(required=True)
-    offset = fields.Integer(required=True)
 
 
 class UserRead(Schema):

@@ -7,7 +7,8 @@
 - csrf.py: a CSRF token per session, checked on every form and AJAX request that changes
   something (it replaces Starlette-Admin's own double-submit cookie, whose field name
   differs from this project's `csrf_token`).
-- views.py: users and items; passwords are hashed with security.hash_password.
+- views.py: users, and the base of the resources' views (the example Item's among them);
+  passwords are hashed with security.hash_password.
 - templates/: the login page (its fields are `email` and `password`) and the page shell,
   without the web font Starlette-Admin loads from the internet. Its scripts, styles and
   icons are served from the package itself, under /admin/static/: the admin works offline.
@@ -26,11 +27,11 @@ from starlette_admin.contrib.sqla import Admin
 from example import admin_sessions, resources
 from example.admin.auth import AdminAuthProvider
 from example.admin.csrf import CSRFMiddleware, csrf_input
-from example.admin.views import ItemView, UserView
+from example.admin.views import UserView
 from example.database_errors import NulCharacterError
 from example.errors import MountedAppErrors, handle_nul_character
 from example.headers import ScriptNonceExtension
-from example.models import Item, User
+from example.models import User
 from example.ratelimit import LoginRateLimiter
 from example.settings import Settings
 
@@ -89,8 +90,8 @@ def init_admin(
     # The templates are read once (as Flask does outside debug), not checked on every render.
     admin.templates.env.auto_reload = settings.environment == "development"
     admin.add_view(UserView(User, icon="fa fa-users"))
-    admin.add_view(ItemView(Item, icon="fa fa-box"))
-    # The resources' views (`scaffold add resource`), by name: see resources/__init__.py.
+    # The resources' views (the example Item's and `scaffold add resource`'s), by name: see
+    # resources/__init__.py.
     for module in resources.modules("admin"):
         module.register(admin)
     # Outermost: a database or a login limit's Redis that does not answer is a 503 wherever the

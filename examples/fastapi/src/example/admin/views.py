@@ -1,11 +1,10 @@
-"""The admin's model views: users and items, and the base of the resources' views.
+"""The admin's model views: users, and the base of the resources' views (resources/*/admin.py).
 
 hashed_password is in no view's `fields`: it is never listed, shown, searched, exported,
 imported or edited. The users' forms have a plain `password` field instead, hashed with
 security.hash_password on save (required for a new user, left empty to keep it unchanged).
 """
 
-import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -23,7 +22,6 @@ from starlette_admin import (
     IntegerField,
     PasswordField,
     StringField,
-    TextAreaField,
 )
 from starlette_admin.contrib.sqla import ModelView
 from starlette_admin.exceptions import FormValidationError
@@ -33,8 +31,8 @@ from example.security import hash_password, password_problem
 
 
 class FormFloatField(FloatField):
-    """A FloatField for which a form without the field is an error, not a crash (the item's
-    price, a resource's float field)."""
+    """A FloatField for which a form without the field is an error, not a crash (a resource's
+    float field, such as the item's price)."""
 
     async def parse_form_data(self, request: Request, form_data: FormData) -> float | None:
         if form_data.get(self.id) is None:
@@ -141,35 +139,3 @@ class UserView(IdModelView):
     async def before_edit(self, request: Request, data: dict[str, Any], obj: Any) -> None:
         if data.get("password"):
             obj.hashed_password = await _hashed(data["password"])
-
-
-class ItemView(IdModelView):
-    fields = (
-        IntegerField("id", label="ID"),
-        StringField("name", required=True, minlength=1, maxlength=100),
-        TextAreaField("description", maxlength=1000, exclude_from_list=True),
-        FormFloatField("price", required=True),
-        HasOne("owner", key="user", required=True),
-        DateTimeField("created_at", label="Created", read_only=True, exclude_from_create=True),
-        DateTimeField("updated_at", label="Updated", read_only=True, exclude_from_create=True),
-    )
-    searchable_fields = ("name", "description")
-    sortable_fields = ("id", "name", "price", "created_at", "updated_at")
-    fields_default_sort = ("id",)
-
-    async def validate(self, request: Request, data: dict[str, Any]) -> None:
-        errors: dict[str | int, Any] = {}
-        if not 1 <= len(data.get("name") or "") <= 100:
-            errors["name"] = "Enter 1 to 100 characters."
-        if len(data.get("description") or "") > 1000:
-            errors["description"] = "Enter at most 1000 characters."
-        for name in ("name", "description"):
-            if NUL in (data.get(name) or ""):
-                errors[name] = "Enter text without the NUL character."
-        price = data.get("price")
-        if price is None or not math.isfinite(price) or price < 0:
-            errors["price"] = "Enter a number greater than or equal to 0."
-        if data.get("owner") is None:  # the chosen user no longer exists
-            errors["owner"] = "Choose an existing user."
-        if errors:
-            raise FormValidationError(errors)

@@ -1,4 +1,5 @@
-"""The resources added with `scaffold add resource`: one subpackage each, found here.
+"""The resources, the example `items` and those added with `scaffold add resource`: one
+subpackage each, found here.
 
 Each `resources/<plural>/` holds the resource's `model.py`, `schemas.py`, `api.py` and, with
 the admin, `admin.py`. Nothing names them anywhere else: models.py imports every `model`

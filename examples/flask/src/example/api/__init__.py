@@ -3,12 +3,13 @@
 from typing import Any
 
 from example import resources
-from example.api import accounts, auth, health, items, users
+from example.api import accounts, auth, health, users
 
 
 def register_blueprints(api: Any) -> None:
     """Register every blueprint, and so its operations in /openapi.json, on a flask-smorest Api."""
-    # The resources' blueprints (`scaffold add resource`) last, by name: resources/__init__.py.
+    # The resources' blueprints (the example Item's and `scaffold add resource`'s) last, by
+    # name: resources/__init__.py.
     resource_apis = resources.modules("api")
-    for module in (health, auth, users, accounts, items, *resource_apis):
+    for module in (health, auth, users, accounts, *resource_apis):
         api.register_blueprint(module.blp)
