@@ -65,8 +65,11 @@ def test_wheel_contains_the_template(dist: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     missing = [name for name in EXPECTED_IN_WHEEL if name not in names]
     assert not missing, missing
-    # every file of the template trees is in the wheel
-    for path in (REPO_ROOT / "templates").rglob("*"):
+    # every file of the template trees is in the wheel (the example Item's from resource-template/)
+    for path in [
+        *(REPO_ROOT / "templates").rglob("*"),
+        *(REPO_ROOT / "resource-template").rglob("*"),
+    ]:
         if path.is_file() and "__pycache__" not in path.parts:
             rel = path.relative_to(REPO_ROOT).as_posix()
             assert f"{TEMPLATE}/{rel}" in names, rel

@@ -45,7 +45,8 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = tmp_path_factory.mktemp("template") / "tpl"
     repo.mkdir()
     shutil.copy2(REPO_ROOT / "copier.yml", repo / "copier.yml")
-    for folder in ("templates", "copier_migrations"):
+    # The project template renders the example Item from resource-template/'s files.
+    for folder in ("templates", "resource-template", "copier_migrations"):
         shutil.copytree(
             REPO_ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__")
         )

@@ -64,9 +64,11 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = tmp_path_factory.mktemp("template") / "tpl"
     repo.mkdir()
     shutil.copy2(REPO_ROOT / "copier.yml", repo / "copier.yml")
-    shutil.copytree(
-        REPO_ROOT / "templates", repo / "templates", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    # The project template renders the example Item from resource-template/'s files.
+    for folder in ("templates", "resource-template"):
+        shutil.copytree(
+            REPO_ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
     git(repo, "init", "--quiet", "--initial-branch=main")
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "--message", "v1")
