@@ -48,5 +48,5 @@ class ItemView(SuperuserModelView):
 
 
 def register(admin: Admin, session: scoped_session[Session]) -> None:
-    view: Any = ItemView(Item, session, endpoint="item")
+    view: Any = ItemView(Item, session, name="Items", endpoint="item")
     admin.add_view(view)
