@@ -375,6 +375,7 @@ def test_the_example_item_is_the_resource_template_rendered_with_its_answers(
         "plural": item["plural"],
         "fields": item["fields"],
         "events": item["events"],
+        "example": item["example"],
         "revision": "0000item",
         "down_revision": "0001",
     }

@@ -1,4 +1,4 @@
-"""The resource's API, as the contract says (made by `scaffold add resource`).
+"""The resource's API, as the contract says (made by `scaffold new`).
 
 /api/v1/items: the Item resource.
 """

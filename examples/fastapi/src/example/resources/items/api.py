@@ -1,6 +1,6 @@
 """The Item resource's API, /api/v1/items.
 
-Made by `scaffold add resource`, as the contract says: list and read publicly; create
+Made by `scaffold new`, as the contract says: list and read publicly; create
 with a token; change and delete as the owner or a superuser.
 """
 

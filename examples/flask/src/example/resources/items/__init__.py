@@ -1,4 +1,4 @@
-"""The Item resource (`scaffold add resource`).
+"""The Item resource (the example of `scaffold new`).
 
 Its model, schemas, API and admin view.
 

@@ -1,6 +1,6 @@
 """The Item resource's API, /api/v1/items.
 
-Made by `scaffold add resource`, as the contract says: list and read publicly; create
+Made by `scaffold new`, as the contract says: list and read publicly; create
 with a token; change and delete as the owner or a superuser.
 """
 
@@ -28,9 +28,7 @@ from example.resources.items.schemas import (
 )
 from example.schemas import HTTPError, HTTPValidationError, ItemListQuery
 
-blp = make_blueprint(
-    "items", url_prefix="/api/v1/items", description="Items (scaffold add resource)."
-)
+blp = make_blueprint("items", url_prefix="/api/v1/items", description="Items and their owners.")
 
 NOT_FOUND = "Item not found"
 # The id is matched as text and checked here (no <int:> converter): a non-integer is a
