@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, insert, select
+from sqlalchemy.orm import Session
 
 from example.database_errors import (
     NulCharacterError,
     refuse_nul_characters,
 )
 from example.models import User
+from example.resources.items.model import Item
 from tests.common import ApiClient, Login, MakeUser
 
 ITEMS = "/api/v1/items"
@@ -376,3 +378,19 @@ def test_unknown_routes_and_methods_answer_in_json(client: ApiClient) -> None:
     assert missing.json() == {"detail": "Not Found"}
     assert wrong_method.status_code == 405
     assert wrong_method.json() == {"detail": "Method Not Allowed"}
+
+
+def test_deleting_a_user_deletes_their_items(
+    client: ApiClient, user_headers: dict[str, str], engine: Engine
+) -> None:
+    """The items' owner_id is ON DELETE CASCADE (User has no relationship to them)."""
+    mine = _create(client, user_headers)
+    me = client.get("/api/v1/users/me", headers=user_headers).json()
+
+    with Session(engine) as session:
+        session.delete(session.get(User, me["id"]))
+        session.commit()
+
+    assert client.get(f"{ITEMS}/{mine['id']}").status_code == 404
+    with Session(engine) as session:
+        assert session.scalars(select(Item)).all() == []
