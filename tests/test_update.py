@@ -30,7 +30,7 @@ from scaffold.errors import (
 from scaffold.render import new_project
 from scaffold.update import UpdateResult, _target_questions, update_project
 from tests import helpers
-from tests.conftest import REPO_ROOT
+from tests.conftest import FRAMEWORKS, REPO_ROOT
 from tests.helpers import (
     IDENTITY,
     UV,
@@ -469,3 +469,61 @@ def test_new_answers_are_checked_against_the_questionnaire_of_the_target_version
     assert [q.name for q in _target_questions(config, "v2")] == ["name", "color"]
     assert [q.name for q in _target_questions(config, None)] == ["name"]
     assert [q.name for q in _target_questions(config, "HEAD")] == ["name"]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_project_with_the_hand_written_item_updates_to_the_item_of_the_resource_template(
+    framework: str, tmp_path: Path
+) -> None:
+    """A project made while the example Item was hand-written (api/items.py, its schemas in
+    schemas.py, its model in models.py) updates to the Item rendered from the resource
+    template (resources/items/): the old module goes, the new one comes, nothing conflicts."""
+    old_module = f"templates/{framework}/src/{{{{ package_name }}}}/api/items.py.jinja"
+    removed_in = subprocess.run(
+        ["git", "rev-list", "-1", "HEAD", "--", old_module],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if not removed_in:
+        pytest.skip("the checkout's history does not reach the hand-written Item (shallow?)")
+    repo = tmp_path / "tpl"
+    repo.mkdir()
+    tree = ["copier.yml", "templates", "resource-template"]
+    archive = subprocess.run(
+        ["git", "archive", f"{removed_in}^", "--", *tree],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x"], cwd=repo, input=archive, check=True)
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--message", "v1")
+    git(repo, "tag", "v1")
+    for name in tree:
+        shutil.rmtree(repo / name) if (repo / name).is_dir() else (repo / name).unlink()
+    shutil.copy2(REPO_ROOT / "copier.yml", repo / "copier.yml")
+    for folder in tree[1:]:
+        shutil.copytree(
+            REPO_ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--message", "v2")
+    git(repo, "tag", "v2")
+    project = tmp_path / "acme"
+    new_project(project, framework=framework, defaults=True, template=str(repo), vcs_ref="v1")
+    assert (project / "src" / "acme" / "api" / "items.py").is_file()
+
+    result = update_project(project)
+
+    assert not result.has_conflicts
+    assert "src/acme/api/items.py" in result.removed
+    for name in ("api.py", "model.py", "schemas.py", "admin.py"):
+        assert f"src/acme/resources/items/{name}" in result.added
+    assert not (project / "src" / "acme" / "api" / "items.py").exists()
+    assert "class Item(" not in (project / "src" / "acme" / "models.py").read_text()
+    assert (
+        "class Item(" in (project / "src" / "acme" / "resources" / "items" / "model.py").read_text()
+    )
