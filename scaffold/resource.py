@@ -190,8 +190,14 @@ def pluralize(singular: str) -> str:
     return singular + "s"
 
 
+# A resource's model class, as the resource template writes it (model.py).
+_MODEL_CLASS = re.compile(r"^class ([A-Z][A-Za-z0-9]*)\(Base\):", re.MULTILINE)
+
+
 def existing_resources(project: Path) -> dict[str, str]:
-    """The project's resources: name -> plural, read from their answers files."""
+    """The project's resources: name -> plural. Those added are read from their answers
+    files; the project template's own (the example Item, which has none: it is updated with
+    the project) from their package under ``src/<package>/resources/``, as the app finds them."""
     found: dict[str, str] = {}
     for path in sorted(project.glob(RESOURCE_ANSWERS_GLOB)):
         try:
@@ -200,6 +206,16 @@ def existing_resources(project: Path) -> dict[str, str]:
             continue
         if isinstance(answers, Mapping) and answers.get("resource_name"):
             found[str(answers["resource_name"])] = str(answers.get("plural"))
+    for model in sorted(project.glob("src/*/resources/*/model.py")):
+        plural = model.parent.name
+        if plural in found.values():
+            continue
+        try:
+            match = _MODEL_CLASS.search(model.read_text(encoding="utf-8"))
+        except OSError:
+            continue
+        if match:
+            found.setdefault(match.group(1), plural)
     return found
 
 

@@ -18,6 +18,7 @@ from scaffold.errors import GitError
 from scaffold.render import new_project
 from scaffold.resource import (
     RESOURCE_ANSWERS,
+    existing_resources,
     load_field_types,
     next_revision,
     pluralize,
@@ -123,6 +124,35 @@ def test_adding_a_resource_writes_new_files_only_and_commits_them(project: Path)
     migration = (project / f"migrations/versions/{revision}_orders.py").read_text()
     assert f'down_revision: str | None = "{customer["revision"]}"' in migration
     assert "fk_orders_customer_id_customers" in migration
+
+
+def test_an_added_resource_can_refer_to_the_example_item(project: Path) -> None:
+    """The example Item has no answers file (it comes with the project): it is found as the
+    app finds it, under src/<package>/resources/."""
+    package = yaml.safe_load((project / ".copier-answers.yml").read_text())["package_name"]
+
+    result = invoke(
+        "add", "resource", "Review", "--field", "item:ref:Item", "--project", str(project)
+    )
+
+    assert result.exit_code == 0, result.output
+    answers = yaml.safe_load((project / RESOURCE_ANSWERS.format(plural="reviews")).read_text())
+    assert answers["fields"] == [
+        {
+            "name": "item",
+            "type": "ref",
+            "optional": False,
+            "target": "Item",
+            "target_plural": "items",
+        }
+    ]
+    api = (project / f"src/{package}/resources/reviews/api.py").read_text()
+    assert f"from {package}.resources.items.model import Item" in api
+    assert existing_resources(project) == {
+        "Customer": "customers",
+        "Item": "items",
+        "Review": "reviews",
+    }
 
 
 def test_without_the_admin_there_is_no_admin_view(tmp_path: Path) -> None:
