@@ -104,7 +104,15 @@ class ItemListQuery(Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
 
 
-class UserRead(Schema):
+class RowSchema(Schema):
+    """A response schema of a model's rows: each field read as a plain attribute (Marshmallow's
+    own accessor also tries keys, indexes and dotted paths, for every field of every row)."""
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        return getattr(obj, attr, default)
+
+
+class UserRead(RowSchema):
     """A user as the API returns it (models.User): never the password hash."""
 
     id = fields.Integer()

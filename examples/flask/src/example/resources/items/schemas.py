@@ -2,7 +2,7 @@
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from example.schemas import TEXT, JsonNumber
+from example.schemas import TEXT, JsonNumber, RowSchema
 
 
 class ItemCreate(Schema):
@@ -27,7 +27,7 @@ class ItemUpdate(Schema):
     price = JsonNumber(validate=validate.Range(min=0), allow_nan=False)
 
 
-class ItemRead(Schema):
+class ItemRead(RowSchema):
     """A item as the API returns it."""
 
     id = fields.Integer()
