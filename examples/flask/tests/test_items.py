@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from example.resources.items.model import Item
-from tests.common import ApiClient, Login, MakeUser
-from tests.test_admin import assert_redirects_to, attribute, inputs, log_in
+from tests.common import ApiClient, Login, LogInAdmin, MakeUser
+from tests.test_admin import assert_redirects_to
 
 URL = "/api/v1/items"
 NUL_PATTERN_ERROR = "String should match pattern '^[^\\x00]*$'"
@@ -305,14 +305,16 @@ def test_changing_requires_a_token(client: ApiClient, user_headers: dict[str, st
 
 
 def test_the_admin_lists_them_for_superusers_only(
-    client: ApiClient, make_user: MakeUser, user_headers: dict[str, str]
+    client: ApiClient,
+    make_user: MakeUser,
+    user_headers: dict[str, str],
+    log_in_admin: LogInAdmin,
 ) -> None:
     create_item(client, user_headers)
     list_url = "/admin/item/"
 
     anonymous = client.get(list_url, follow_redirects=False)
-    make_user("admin@example.com", is_superuser=True)
-    assert_redirects_to(log_in(client, "admin@example.com"), "/admin/")
+    log_in_admin(make_user("admin@example.com", is_superuser=True))
     listed = client.get(list_url)
 
     assert anonymous.status_code in (302, 303)
@@ -320,17 +322,19 @@ def test_the_admin_lists_them_for_superusers_only(
 
 
 def test_the_admin_form_refuses_what_the_api_refuses_with_its_message(
-    client: ApiClient, make_user: MakeUser, user_headers: dict[str, str]
+    client: ApiClient,
+    make_user: MakeUser,
+    user_headers: dict[str, str],
+    log_in_admin: LogInAdmin,
 ) -> None:
     """The form again, never a 500: the database would refuse some of these values itself
     (PostgreSQL: an over-long string, an out-of-range number)."""
     body = valid_body(client, user_headers)
     me = client.get("/api/v1/users/me", headers=user_headers).json()
     form = {**FORM, "owner": str(me["id"])}
-    make_user("admin@example.com", is_superuser=True)
-    assert_redirects_to(log_in(client, "admin@example.com"), "/admin/")
+    admin = log_in_admin(make_user("admin@example.com", is_superuser=True))
+    form["csrf_token"] = admin.csrf_token
     create_url = "/admin/item/new/"
-    form["csrf_token"] = attribute(inputs(client.get(create_url).text)["csrf_token"], "value") or ""
 
     for field, value in ADMIN_INVALID:
         api = client.post(URL, json={**body, field: value}, headers=user_headers)
