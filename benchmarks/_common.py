@@ -85,10 +85,47 @@ def load_average() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
+def yardstick() -> float:
+    """Seconds this machine takes for 10 million additions in a Python loop (best of three):
+    one figure to compare machines by, since runs are not always on the same one."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(steal, all) CPU ticks since boot, from /proc/stat; (0, 0) where there is none."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return 0, 0
+    ticks = [int(field) for field in fields]
+    steal = ticks[7] if len(ticks) > 7 else 0  # user nice system idle iowait irq softirq steal
+    return steal, sum(ticks[:8])
+
+
+_START_TICKS = cpu_ticks()
+
+
 def header(title: str) -> None:
     print(f"# {title}")
     print(f"machine: {machine()}")
+    print(f"yardstick: 10 million additions in a Python loop take {yardstick():.2f} s")
     print(f"load average at start (1/5/15 min): {load_average()}")
+
+
+def footer() -> None:
+    """The load at the end and the CPU time the hypervisor took (steal) during the run: a run
+    with steal or a high load measured a machine busy with something else."""
+    steal, total = (end - start for end, start in zip(cpu_ticks(), _START_TICKS, strict=True))
+    stolen = f"{100 * steal / total:.1f} %" if total else "unknown"
+    print(f"\nload average at end (1/5/15 min): {load_average()}")
+    print(f"CPU steal during the run: {stolen}")
 
 
 def installed_scaffold(work: Path) -> tuple[str, dict[str, str]]:

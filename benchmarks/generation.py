@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from _common import FRAMEWORKS, REPO, header, load_average, ratio, summary, timed, tool
+from _common import FRAMEWORKS, REPO, footer, header, ratio, summary, timed, tool
 
 # PRODUCT.md's example resources ("Adding a resource"), added in this order.
 RESOURCES = {
@@ -116,7 +116,7 @@ def main() -> None:
             print(f"scaffold {flag:10} {summary(values)}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"\nload average at end (1/5/15 min): {load_average()}")
+    footer()
 
 
 if __name__ == "__main__":

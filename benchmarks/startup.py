@@ -38,7 +38,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from _common import ENV, FRAMEWORKS, REPO, header, load_average, summary, timed, tool
+from _common import ENV, FRAMEWORKS, REPO, footer, header, summary, timed, tool
 
 SLUG = "demo"  # the rendered projects' name: their package and their CLI are called `demo`
 # Per flavor: the reference the target is checked against, then any shown for information.
@@ -147,7 +147,7 @@ def main() -> None:
         print(line("scaffold --help", wall[scaffold], cpu[scaffold], target=True))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"\nload average at end (1/5/15 min): {load_average()}")
+    footer()
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import ENV, FRAMEWORKS, header, load_average, summary, timed, tool
+from _common import ENV, FRAMEWORKS, footer, header, load_average, summary, timed, tool
 
 HERE = Path(__file__).resolve().parent
 BASELINES = HERE / "baselines"
@@ -386,7 +386,7 @@ def main() -> None:
             bench_database(database, work, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"\nload average at end (1/5/15 min): {load_average()}")
+    footer()
 
 
 if __name__ == "__main__":

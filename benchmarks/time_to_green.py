@@ -51,9 +51,9 @@ from _common import (
     ENV,
     FRAMEWORKS,
     REPO,
+    footer,
     header,
     installed_scaffold,
-    load_average,
     summary,
     timed,
     tool,
@@ -205,7 +205,7 @@ def main() -> None:
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"\nload average at end (1/5/15 min): {load_average()}")
+    footer()
 
 
 def _mark(met: bool) -> str:
