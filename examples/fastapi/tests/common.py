@@ -361,10 +361,26 @@ def served_app(monkeypatch: pytest.MonkeyPatch) -> ServedApp:
     return served
 
 
-# --- the garbage collector ------------------------------------------------------------------
+# --- after collection: coverage's threshold, the garbage collector ---------------------------
+
+# Set when a run leaves tests out (-k, -m, --deselect, --sw...).
+_DESELECTED = pytest.StashKey[bool]()
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        items[0].config.stash[_DESELECTED] = True
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
+    # The coverage threshold in pyproject.toml (--cov-fail-under) is the whole suite's: a
+    # run of some tests (files or tests named on the command line, -k, -m, --lf...) reports
+    # coverage without failing on it, or every edit-and-test loop would end in a failure.
+    config = session.config
+    whole_suite = config.args_source == pytest.Config.ArgsSource.TESTPATHS
+    if not whole_suite or config.getoption("lf", False) or config.stash.get(_DESELECTED, False):
+        # pytest-cov reads its options from the namespace of pytest's first parse.
+        config.known_args_namespace.cov_fail_under = None
     # The imported modules and the collected tests live to the end of the run: the garbage
     # collector stops looking at them (objects made later are collected as usual).
     gc.freeze()
