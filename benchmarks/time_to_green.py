@@ -73,17 +73,20 @@ def run_once(
 ) -> dict[str, float]:
     uv = tool("uv")
     executable, scaffold_env = scaffold
-    return {
-        "scaffold new": timed(
-            [executable, "new", str(dest), "--framework", flavor, "--defaults"], env=scaffold_env
-        ),
-        "uv sync --locked": timed([uv, "sync", "--locked", "--quiet"], cwd=dest, env=env),
-        "uv run pytest": timed([uv, "run", "pytest"], cwd=dest, env=env),
-    }
+    new = timed(
+        [executable, "new", str(dest), "--framework", flavor, "--defaults"], env=scaffold_env
+    )
+    sync = timed([uv, "sync", "--locked", "--quiet"], cwd=dest, env=env)
+    tests = timed([uv, "run", "pytest"], cwd=dest, env=env)
+    return dict(zip(PHASES, (new, sync, tests), strict=True))
 
 
 def cookiecutter_flask_once(
-    cookiecutter: tuple[str, dict[str, str]], template: Path, out: Path, env: dict[str, str]
+    cookiecutter: tuple[str, dict[str, str]],
+    template: Path,
+    python: str,
+    out: Path,
+    env: dict[str, str],
 ) -> dict[str, float]:
     """cookiecutter-flask's time to green, as its README has a user do it (uv for pip)."""
     uv = tool("uv")
@@ -94,7 +97,7 @@ def cookiecutter_flask_once(
     (project,) = (path for path in out.iterdir() if path.is_dir())
     venv_python = str(project / ".venv/bin/python")
     install = timed(
-        [uv, "venv", "--quiet", "--python", _python_version(), ".venv"], cwd=project, env=env
+        [uv, "venv", "--quiet", "--python", python, ".venv"], cwd=project, env=env
     ) + timed(
         [uv, "pip", "install", "--quiet", "--python", venv_python, "-r", "requirements/dev.txt"],
         cwd=project,
@@ -166,7 +169,7 @@ def main() -> None:
             cookiecutter = installed_cookiecutter(work)
             print(f"cookiecutter-flask: {template} (cookiecutter {cookiecutter[0]})")
             runners[COOKIECUTTER_FLASK] = functools.partial(
-                cookiecutter_flask_once, cookiecutter, template
+                cookiecutter_flask_once, cookiecutter, template, _python_version()
             )
         contenders = tuple(runners)
         # Warm uv's cache (the timed runs download nothing) and, for a wheel, its template cache.
@@ -196,7 +199,7 @@ def main() -> None:
             if contender == COOKIECUTTER_FLASK:
                 continue
             total = statistics.median(totals[contender])
-            tests = statistics.median(times[contender]["uv run pytest"])
+            tests = statistics.median(times[contender][PHASES[-1]])
             print(
                 f"targets: total <= {TARGET_SECONDS:.0f} s {_mark(total <= TARGET_SECONDS)};"
                 f" <= cookiecutter-flask's {reference:.3g} s ({source})"
