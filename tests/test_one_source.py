@@ -163,7 +163,9 @@ _EXTENDS = re.compile(r'\s*\{%-? extends "(?P<target>templates/[^"]+)" -?%\}')
 def _include_stubs(framework: str) -> dict[str, str]:
     """The framework tree's files made from a shared partial: path -> the partial.
 
-    A file either only includes the partial, or extends it (and fills in its blocks).
+    A file either only includes the partial, or extends it (and fills in its blocks). A path
+    is the file's name as it renders with every option on (`{% if admin %}x.py{% endif %}`
+    is `x.py`): one tree may render a module only under an option the other needs it without.
     """
     root = TEMPLATES / framework
     stubs = {}
@@ -172,7 +174,8 @@ def _include_stubs(framework: str) -> dict[str, str]:
             continue
         text = path.read_text(encoding="utf-8")
         if match := _STUB.fullmatch(text) or _EXTENDS.match(text):
-            stubs[path.relative_to(root).as_posix()] = match["target"]
+            name = _CONDITIONAL_NAME.sub(r"\g<name>", path.relative_to(root).as_posix())
+            stubs[name] = match["target"]
     return stubs
 
 
@@ -306,3 +309,18 @@ def test_the_library_reads_no_options_answer() -> None:
     }
     assert reads, "no answer read found: has the way answers are read changed?"
     assert {read for read in reads if read.rsplit(": ", 1)[1] not in LIBRARY_ANSWERS} == set()
+
+
+_IMPORTS_STRUCTLOG = re.compile(r"^\s*(?:import|from) structlog\b", re.MULTILINE)
+
+
+def test_only_logging_config_imports_structlog_in_a_generated_package() -> None:
+    """The generated package takes structlog from logging_config, which imports it with rich
+    hidden (rich would cost every process ~0.1 s and ~4 MiB): a module that imported
+    structlog itself, before logging_config, would load rich again."""
+    importers = sorted(
+        path.relative_to(TEMPLATES).as_posix()
+        for path in TEMPLATES.rglob("*.jinja")
+        if "/tests/" not in path.as_posix() and _IMPORTS_STRUCTLOG.search(path.read_text("utf-8"))
+    )
+    assert importers == ["shared/src/logging_config.py.jinja"]

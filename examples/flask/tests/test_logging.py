@@ -4,6 +4,8 @@ password, whoever writes the line (the app, the server, a library)."""
 import io
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -132,3 +134,18 @@ def test_requests_log_no_query_string_nor_password(
     assert_no_secret(lines)
     paths = [line["path"] for line in lines if line.get("event") == "request"]
     assert paths == ["/api/v1/items", "/api/v1/auth/token", "/api/v1/users/me"]
+
+
+def test_structlog_comes_without_rich_which_stays_importable() -> None:
+    """structlog loads rich (~0.1 s, ~4 MiB per process) when it is installed, for a console
+    these JSON lines never use: logging_config imports it with rich hidden, in a fresh
+    interpreter as every process starts."""
+    code = (
+        "import sys, example.logging_config as c;"
+        "print('rich' in sys.modules, c.structlog.dev.rich is None);"
+        "import rich; print(rich.__name__)"
+    )
+    result = subprocess.run(  # noqa: S603  # this interpreter, our own code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "True", "rich"]

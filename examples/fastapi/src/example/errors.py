@@ -7,7 +7,6 @@ middleware.py) keeps FastAPI's own handler, which already answers {"detail": mes
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-import structlog
 from fastapi import FastAPI, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -22,9 +21,10 @@ from example.database_errors import (
     database_unavailable,
     nul_character_detail,
 )
+from example.logging_config import get_logger
 from example.middleware import REQUEST_ID_HEADER
 
-log = structlog.get_logger("example.errors")
+log = get_logger("example.errors")
 
 
 def register_error_handlers(app: FastAPI) -> None:

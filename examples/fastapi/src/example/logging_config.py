@@ -4,6 +4,12 @@ Whatever writes a line (the app, uvicorn, gunicorn, Werkzeug, a library), the li
 cleaned before it is written (`redact`): no query string (it may carry a token or a
 password, and servers log request lines whole), no bearer token or JWT, no value of a
 field named like a password, token or secret.
+
+The package's modules take structlog from here (`get_logger`, the request context's
+functions): structlog imports rich, and with it Pygments and attrs (~0.1 s and ~4 MiB in
+every process), whenever rich is installed (typer brings it), for a console renderer and
+tracebacks these JSON lines never use. It is imported here with rich hidden, so it takes
+rich for absent; an `import rich` afterwards works as usual.
 """
 
 import functools
@@ -12,7 +18,19 @@ import re
 import sys
 from typing import Any
 
-import structlog
+_HIDE_RICH = "rich" not in sys.modules
+if _HIDE_RICH:
+    sys.modules["rich"] = None  # type: ignore[assignment]  # `import rich` fails meanwhile
+try:
+    import structlog
+finally:
+    if _HIDE_RICH:
+        del sys.modules["rich"]
+
+# The request context every line of a request carries (its request id).
+bind_contextvars = structlog.contextvars.bind_contextvars
+reset_contextvars = structlog.contextvars.reset_contextvars
+clear_contextvars = structlog.contextvars.clear_contextvars
 
 REDACTED = "[redacted]"
 # A URL or path with a query string: the query string goes, the path stays.
@@ -39,6 +57,11 @@ _MAY_HOLD_A_SECRET = re.compile(rf"\?|eyj|bearer|{_REDACTED_NAMES}")
 
 def _may_hold_a_secret(text: str) -> bool:
     return _MAY_HOLD_A_SECRET.search(text.casefold()) is not None
+
+
+def get_logger(name: str) -> Any:
+    """structlog's logger `name` (its lines go through `configure_logging`'s pipeline)."""
+    return structlog.get_logger(name)
 
 
 def redact(text: str) -> str:

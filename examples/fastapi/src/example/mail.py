@@ -25,11 +25,10 @@ from html import escape
 from importlib.resources import files
 from string import Template
 
-import structlog
-
+from example.logging_config import get_logger
 from example.settings import Settings
 
-log = structlog.get_logger("example.mail")
+log = get_logger("example.mail")
 
 TEMPLATES = files("example") / "mail_templates"
 # A mail server that does not answer holds the sending thread (never a request) this long.

@@ -6,12 +6,12 @@ import os
 import re
 import time
 
-import structlog
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from example.headers import Header, SecurityHeaders
+from example.logging_config import bind_contextvars, get_logger, reset_contextvars
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
@@ -19,7 +19,7 @@ _REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 BODY_TOO_LARGE = "Request body too large"
 
-access_log = structlog.get_logger("example.access")
+access_log = get_logger("example.access")
 
 
 class RequestContextMiddleware:
@@ -60,7 +60,7 @@ class RequestContextMiddleware:
                 ]
             await send(message)
 
-        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        tokens = bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_request_id)
         finally:
@@ -72,7 +72,7 @@ class RequestContextMiddleware:
                     status=response_status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )
-            structlog.contextvars.reset_contextvars(**tokens)
+            reset_contextvars(**tokens)
 
 
 def _raw_headers(headers: list[Header]) -> list[tuple[bytes, bytes]]:

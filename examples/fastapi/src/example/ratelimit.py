@@ -23,9 +23,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import structlog
+from example.logging_config import get_logger
 
-log = structlog.get_logger("example.auth")
+log = get_logger("example.auth")
 
 REDIS_TIMEOUT_SECONDS = 2.0
 # The limit's namespaces in the storage (Redis keys start with them).

@@ -5,7 +5,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import jwt
 from pwdlib import PasswordHash
 
 ALGORITHM = "HS256"
@@ -86,6 +85,10 @@ class AccessToken:
 
 
 def create_access_token(user_id: int, secret_key: str, expires_minutes: int) -> str:
+    # PyJWT is imported on first use: it imports `cryptography` whenever that is installed
+    # (the tests' trustme brings it), ~0.1 s that an import of the app need not pay.
+    import jwt
+
     now = datetime.now(UTC)
     # `iat` as a number, not a datetime: PyJWT would truncate a datetime to the second.
     claims = {
@@ -98,6 +101,8 @@ def create_access_token(user_id: int, secret_key: str, expires_minutes: int) -> 
 
 def decode_access_token(token: str, secret_key: str) -> AccessToken | None:
     """What a valid token says, or None for an expired, tampered or malformed token."""
+    import jwt  # on first use, as in create_access_token
+
     try:
         claims = jwt.decode(
             token, secret_key, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]}

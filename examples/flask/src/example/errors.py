@@ -13,7 +13,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NoReturn
 
 import marshmallow as ma
-import structlog
 from flask import Flask, Request, request
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
@@ -25,9 +24,10 @@ from example.database_errors import (
     database_unavailable,
     nul_character_detail,
 )
+from example.logging_config import get_logger
 from example.models import TEXT_PATTERN
 
-log = structlog.get_logger("example.errors")
+log = get_logger("example.errors")
 
 # FastAPI names the part of the request an error is in; webargs names its loader.
 LOCATIONS = {

@@ -14,7 +14,7 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-import structlog
+from example.logging_config import get_logger
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -29,7 +29,7 @@ LISTEN_TIMEOUT_SECONDS = 1.0
 # A pause after a lost Redis connection, so that a Redis outage is not a busy loop.
 RECONNECT_DELAY_SECONDS = 1.0
 
-log = structlog.get_logger("example.events")
+log = get_logger("example.events")
 
 
 class Subscriber(Protocol):

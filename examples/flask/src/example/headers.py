@@ -5,19 +5,15 @@
 - The pages (/admin, /docs): `X-Frame-Options: DENY` and a `Content-Security-Policy` that
   loads only the app's own files and cannot be framed. Their inline scripts run only with
   the response's nonce, fresh for each response, which the templates write into their
-  `<script>` tags (ScriptNonceExtension); a script injected into a page has none.
+  `<script>` tags (script_nonce.py); a script injected into a page has none.
 - The admin's pages and answers (not its static files): `Cache-Control: no-store`, as the
   token response (the token views set it).
 """
 
 import base64
 import hashlib
-import re
 import secrets
 from contextvars import ContextVar
-
-from jinja2 import Environment
-from jinja2.ext import Extension
 
 Header = tuple[str, str]
 
@@ -107,21 +103,3 @@ class SecurityHeaders:
         if admin and not path.startswith(ADMIN_STATIC):
             headers.append(NO_STORE)
         return headers
-
-
-class ScriptNonceExtension(Extension):
-    """Writes the page's nonce into every `<script>` tag of a template's source, as it is
-    compiled: the scripts the templates hold run, and nothing a page displays (escaped as
-    it renders) can carry the nonce. A tag that names a nonce already is left alone."""
-
-    _SCRIPT_TAG = re.compile(r"<script\b(?![^>]*nonce)")
-
-    def __init__(self, environment: Environment) -> None:
-        super().__init__(environment)
-        environment.globals["csp_nonce"] = csp_nonce
-        # Jinja code, in the environment's own delimiters: filled in as each page renders.
-        start, end = environment.variable_start_string, environment.variable_end_string
-        self._tag = f'<script nonce="{start} csp_nonce() {end}"'
-
-    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
-        return self._SCRIPT_TAG.sub(self._tag, source)

@@ -6,17 +6,18 @@ import re
 import secrets
 import time
 
-import structlog
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from example.headers import ScriptNonceExtension, SecurityHeaders
+from example.headers import SecurityHeaders
+from example.logging_config import bind_contextvars, clear_contextvars, get_logger
+from example.script_nonce import ScriptNonceExtension
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is echoed only if it is short and plain (it ends up in logs and headers).
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
-access_log = structlog.get_logger("example.access")
+access_log = get_logger("example.access")
 
 
 def _new_request_id() -> str:
@@ -40,8 +41,8 @@ def _start_request() -> None:
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else _new_request_id()
     g.request_started = time.perf_counter()
-    structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(request_id=g.request_id)
+    clear_contextvars()
+    bind_contextvars(request_id=g.request_id)
     # One hook rather than two: Flask's per-hook overhead is paid on every request.
     _refuse_large_bodies()
 
@@ -83,4 +84,4 @@ def _finish_request(response: Response) -> Response:
 
 def _forget_request(_error: BaseException | None = None) -> None:
     # Log lines written between requests must not carry the last request's id.
-    structlog.contextvars.clear_contextvars()
+    clear_contextvars()

@@ -188,10 +188,6 @@ def run_server(host: str, port: int, workers: int) -> None:
 
 
 def main(argv: list[str]) -> None:
-    # The server's processes log JSON lines: structlog would load rich and Pygments (~4 MiB
-    # in every process) for a console renderer they never use. None in sys.modules makes
-    # `import rich` fail, as if it were not installed, which structlog handles.
-    sys.modules.setdefault("rich", None)  # type: ignore[arg-type]
     host, port, workers, proxies = argv
     GunicornApplication(gunicorn_options(host, int(port), int(workers), proxies)).run()
 

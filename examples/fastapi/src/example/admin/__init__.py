@@ -30,9 +30,9 @@ from example.admin.csrf import CSRFMiddleware, csrf_input
 from example.admin.views import UserView
 from example.database_errors import NulCharacterError
 from example.errors import MountedAppErrors, handle_nul_character
-from example.headers import ScriptNonceExtension
 from example.models import User
 from example.ratelimit import LoginRateLimiter
+from example.script_nonce import ScriptNonceExtension
 from example.settings import Settings
 
 BASE_URL = "/admin"
