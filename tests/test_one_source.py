@@ -318,9 +318,10 @@ def test_only_logging_config_imports_structlog_in_a_generated_package() -> None:
     """The generated package takes structlog from logging_config, which imports it with rich
     hidden (rich would cost every process ~0.1 s and ~4 MiB): a module that imported
     structlog itself, before logging_config, would load rich again."""
+    templates = [*TEMPLATES.rglob("*.jinja"), *(REPO_ROOT / "resource-template").rglob("*.jinja")]
     importers = sorted(
-        path.relative_to(TEMPLATES).as_posix()
-        for path in TEMPLATES.rglob("*.jinja")
+        path.relative_to(REPO_ROOT).as_posix()
+        for path in templates
         if "/tests/" not in path.as_posix() and _IMPORTS_STRUCTLOG.search(path.read_text("utf-8"))
     )
-    assert importers == ["shared/src/logging_config.py.jinja"]
+    assert importers == ["templates/shared/src/logging_config.py.jinja"]
