@@ -158,14 +158,21 @@ def test_the_render_and_static_check_answer_sets_are_the_presets() -> None:
 TEMPLATES = REPO_ROOT / "templates"
 _STUB = re.compile(r'\s*\{%-? include "(?P<target>[^"]+)" -?%\}\s*')
 _EXTENDS = re.compile(r'\s*\{%-? extends "(?P<target>templates/[^"]+)" -?%\}')
+_CONDITIONAL_NAME = re.compile(r"\{%.*?%\}(?P<name>[^{]*)\{% endif %\}")
+
+
+def _rendered_path(path: Path, root: Path) -> str:
+    """``path`` under ``root`` as it renders when every option is on (the template suffix
+    kept): `{% if admin %}admin.py{% endif %}.jinja` is `admin.py.jinja`."""
+    return _CONDITIONAL_NAME.sub(r"\g<name>", path.relative_to(root).as_posix())
 
 
 def _include_stubs(framework: str) -> dict[str, str]:
     """The framework tree's files made from a shared partial: path -> the partial.
 
     A file either only includes the partial, or extends it (and fills in its blocks). A path
-    is the file's name as it renders with every option on (`{% if admin %}x.py{% endif %}`
-    is `x.py`): one tree may render a module only under an option the other needs it without.
+    is the one it renders to with every option on (`_rendered_path`): one tree may render a
+    module only under an option the other needs it without.
     """
     root = TEMPLATES / framework
     stubs = {}
@@ -174,8 +181,7 @@ def _include_stubs(framework: str) -> dict[str, str]:
             continue
         text = path.read_text(encoding="utf-8")
         if match := _STUB.fullmatch(text) or _EXTENDS.match(text):
-            name = _CONDITIONAL_NAME.sub(r"\g<name>", path.relative_to(root).as_posix())
-            stubs[name] = match["target"]
+            stubs[_rendered_path(path, root)] = match["target"]
     return stubs
 
 
@@ -243,7 +249,6 @@ FRAMEWORK_ONLY_MODULES = {
         "admin/templates/password_input.html",
     },
 }
-_CONDITIONAL_NAME = re.compile(r"\{%.*?%\}(?P<name>[^{]*)\{% endif %\}")
 
 
 def _modules(framework: str, folder: str) -> set[str]:
@@ -251,7 +256,7 @@ def _modules(framework: str, folder: str) -> set[str]:
     on: `{% if admin %}admin.py{% endif %}.jinja` is `admin.py`."""
     root = TEMPLATES / framework / folder
     return {
-        _CONDITIONAL_NAME.sub(r"\g<name>", path.relative_to(root).as_posix()).removesuffix(".jinja")
+        _rendered_path(path, root).removesuffix(".jinja")
         for path in root.rglob("*")
         if path.is_file()
     }
