@@ -16,7 +16,8 @@ so does building a schema: both are built once per run and shared.
   use by the `mailbox` fixture, which hands out the messages it received.
 - What lives to the end of the run (the imported modules, the collected tests, each app) is
   frozen out of the garbage collector's sight (`gc.freeze`): its full collections, the run's
-  and the ones pytest makes at its end, no longer walk it (they were a fifth of the run).
+  and the ones pytest makes at its end, no longer walk it (they were a fifth of the run). The
+  collector is off while the tests are collected (tests/__init__.py).
 """
 
 import email.policy
@@ -382,8 +383,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         # pytest-cov reads its options from the namespace of pytest's first parse.
         config.known_args_namespace.cov_fail_under = None
     # The imported modules and the collected tests live to the end of the run: the garbage
-    # collector stops looking at them (objects made later are collected as usual).
+    # collector, off while they were imported (tests/__init__.py), stops looking at them and
+    # is back on for what the tests make.
     gc.freeze()
+    gc.enable()
 
 
 # --- e-mail: a real SMTP server on localhost -----------------------------------------------

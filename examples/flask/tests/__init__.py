@@ -1,0 +1,11 @@
+"""The project's tests: fixtures in tests/common.py and tests/conftest.py.
+
+pytest imports this package before anything else of the tests: the garbage collector is off
+from here until collection ends. Its full collections walked every module imported so far,
+again and again, while none of it was garbage (a twentieth of a run); tests/common.py turns
+it back on once the tests are collected, after freezing what was imported (`gc.freeze`).
+"""
+
+import gc
+
+gc.disable()
