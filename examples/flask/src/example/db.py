@@ -19,8 +19,8 @@ from example.settings import Settings
 from example.sqlite import configure_sqlite, read_execution_options
 
 EXTENSION_KEY = "example.database"
-# Database connections per worker process: one per request it serves at once
-# (server.HTTP_THREADS); WebSocket connections hold none.
+# Database connections per worker process, opened as they are first needed: a request holds
+# one while it is served (server.HTTP_THREADS at a time), WebSocket connections none.
 POOL_SIZE = 8
 
 

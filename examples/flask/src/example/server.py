@@ -19,10 +19,11 @@ if TYPE_CHECKING:
     from flask import Flask
 
 # Threads of a worker process that serve plain requests, each one connection at a time as
-# gunicorn's sync worker does (no keep-alive): enough to keep the CPU busy while some wait
-# on the database, each with a pooled connection of its own (db.POOL_SIZE). More would only
-# contend for the GIL.
-HTTP_THREADS = 4
+# gunicorn's sync worker does (no keep-alive). One: over PostgreSQL, four threads took about
+# half as much CPU again per request as one (they contend for the GIL) and answered fewer
+# requests per second, reads and writes alike (benchmarks/throughput.py). More requests at
+# once come from more worker processes (`serve --workers`), which share no GIL.
+HTTP_THREADS = 1
 # How long a client may stay silent (before its request line, or in the middle of a read or
 # a write) before its connection is dropped: a silent client holds a request thread no longer.
 CLIENT_TIMEOUT_SECONDS = 5.0
@@ -33,7 +34,7 @@ _WS_REQUEST_LINE = f"GET {WS_PATH}".encode()
 
 
 class ThreadWorker(SyncWorker):  # type: ignore[misc]  # gunicorn is untyped
-    """gunicorn's sync worker, run by HTTP_THREADS threads, plus a thread per WebSocket.
+    """gunicorn's sync worker, run by HTTP_THREADS request threads, plus a thread per WebSocket.
 
     Each request thread accepts a connection, reads its request line ahead without consuming
     it (MSG_PEEK), and serves a plain request itself, with no hand-over between threads. A
