@@ -19,10 +19,12 @@ if TYPE_CHECKING:
     from flask import Flask
 
 # Threads of a worker process that serve plain requests, each one connection at a time as
-# gunicorn's sync worker does (no keep-alive). One: over PostgreSQL, four threads took about
-# half as much CPU again per request as one (they contend for the GIL) and answered fewer
-# requests per second, reads and writes alike (benchmarks/throughput.py). More requests at
-# once come from more worker processes (`serve --workers`), which share no GIL.
+# gunicorn's sync worker does (no keep-alive). They contend for the GIL, so a thread more
+# pays only while another waits on the database. SQLite answers in-process: one thread.
+# PostgreSQL, measured on `GET /api/v1/items/1` (one worker): with the database on the same
+# machine, 1 / 2 / 4 threads answered ~1090 / ~900 / ~800 requests/s; with 0.9 ms round trips
+# to it (another host), ~440 / ~790 / ~810: two. More requests at once come from more worker
+# processes (`serve --workers`), which share no GIL.
 HTTP_THREADS = 1
 # How long a client may stay silent (before its request line, or in the middle of a read or
 # a write) before its connection is dropped: a silent client holds a request thread no longer.
