@@ -21,3 +21,9 @@ def test_what_lives_as_long_as_the_worker_is_frozen_after_one_last_collection(
     tune_gc(young_threshold)
 
     assert steps == ["collect", "freeze", *after_the_freeze]
+
+
+def test_the_garbage_collector_is_back_on_once_the_tests_are_collected() -> None:
+    # tests/__init__.py turns it off while pytest imports the tests, tests/common.py on again
+    # after collection: left off, every reference cycle a test makes would stay in memory.
+    assert gc.isenabled()
