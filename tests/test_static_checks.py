@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -192,6 +193,56 @@ def test_dockerignore_keeps_secrets_out_and_lets_in_what_the_image_copies(
     assert ignored(".env")
     assert {"pyproject.toml", "README.md", "LICENSE", "src", "alembic.ini"} <= set(copied)
     assert not [source for source in copied if ignored(source.rstrip("*"))]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_the_wheel_the_image_installs_holds_every_file_of_the_package_and_the_command(
+    render: Callable[[str], Rendered], framework: str, tmp_path: Path
+) -> None:
+    # The image installs the project as a wheel (`uv sync --no-editable`) built from what it
+    # copies in; uv builds it itself (uv_build), offline. A custom package name on purpose:
+    # the backend must be told it (module-name), it would not guess it from the slug.
+    preset = next(name for name in DOCKER if EFFECTIVE[name]["framework"] == framework)
+    rendered = render(preset)
+    context = tmp_path / "context"
+    context.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(rendered.project / name, context / name)
+    shutil.copytree(
+        rendered.project / "src", context / "src", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    package = rendered.answers["package_name"]
+    renamed = "renamed_package"
+    (context / "src" / package).rename(context / "src" / renamed)
+    pyproject = context / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(package, renamed))
+
+    proc = check(
+        tool("uv"),
+        "build",
+        "--wheel",
+        "--offline",
+        "--quiet",
+        "--out-dir",
+        tmp_path / "dist",
+        context,
+    )
+
+    assert passed(proc), proc.stdout + proc.stderr
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+        commands = archive.read(entry_points).decode()
+    sources = {
+        path.relative_to(context / "src").as_posix()
+        for path in (context / "src" / renamed).rglob("*")
+        if path.is_file()
+    }
+    assert any(not name.endswith(".py") for name in sources)  # templates travel too
+    assert sources <= names, sorted(sources - names)
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names), sorted(names)
+    assert f"{rendered.answers['project_slug']} = {renamed}.cli:app" in commands
 
 
 @pytest.mark.parametrize("preset", DOCKER)
