@@ -1,4 +1,8 @@
 import gc
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -27,3 +31,26 @@ def test_the_garbage_collector_is_back_on_once_the_tests_are_collected() -> None
     # tests/__init__.py turns it off while pytest imports the tests, tests/common.py on again
     # after collection: left off, every reference cycle a test makes would stay in memory.
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize(("under_pytest", "enabled"), [(True, "False"), (False, "True")])
+def test_the_tests_turn_the_garbage_collector_off_only_under_pytest(
+    under_pytest: bool, enabled: str
+) -> None:
+    # A script that imports a helper of the tests (a fresh interpreter, the project's root
+    # as its working directory) keeps its garbage collector.
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
+    if under_pytest:
+        env["PYTEST_VERSION"] = pytest.__version__
+    code = "import gc, tests; print(gc.isenabled())"
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(  # noqa: S603  # this interpreter, our own code
+        [sys.executable, "-S", "-c", code],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.stdout.strip() == enabled, result.stderr

@@ -28,7 +28,7 @@ class ItemUpdate(Schema):
 
 
 class ItemRead(RowSchema):
-    """A item as the API returns it."""
+    """What the API returns for one item."""
 
     id = fields.Integer()
     name = fields.String(required=True)
