@@ -8,7 +8,9 @@ Per flavor (defaults, SQLite), in an order that rotates each repetition: `scaffo
 run; uv's cache is warmed by one untimed install first), then
 `uv run pytest` (the project's own command: coverage on, fail under 90%). Prints each phase's
 median and spread, the total, and the targets (each flavor <= 8 s; no slower than
-cookiecutter-flask). Never fails on a time; a failing suite stops the run.
+cookiecutter-flask). Then, outside the total, the suite's second run (its target: <= 5 s) and
+how much longer the first took (compiling what the tests import to bytecode). Never fails on a
+time; a failing suite stops the run.
 
 Issue 12's target is cookiecutter-flask's time to green. Without `--cookiecutter-flask` the
 figure is quoted (7.7 s, measured side by side on another, faster machine), so the ratio says
@@ -62,6 +64,10 @@ from _common import (
 from scaffold.questionnaire import load_questions
 
 PHASES = ("scaffold new", "uv sync --locked", "uv run pytest")
+# Timed after the total, not part of it: the suite's second run, with the bytecode the first
+# one wrote (issue 12's suite target, <= 5 s, is for second and later runs). The first run's
+# extra over it is compiling what the suite imports.
+AGAIN = "uv run pytest, again"
 TARGET_SECONDS = 8.0
 COOKIECUTTER_FLASK_SECONDS = 7.7  # issue 12's side-by-side run: 0.4 + 2.2 + 4.8 s, 30 tests
 COOKIECUTTER_FLASK = "cookiecutter-flask"
@@ -78,7 +84,8 @@ def run_once(
     )
     sync = timed([uv, "sync", "--locked", "--quiet"], cwd=dest, env=env)
     tests = timed([uv, "run", "pytest"], cwd=dest, env=env)
-    return dict(zip(PHASES, (new, sync, tests), strict=True))
+    again = timed([uv, "run", "pytest"], cwd=dest, env=env)
+    return {**dict(zip(PHASES, (new, sync, tests), strict=True)), AGAIN: again}
 
 
 def cookiecutter_flask_once(
@@ -186,7 +193,7 @@ def main() -> None:
                 shutil.rmtree(dest)
                 for phase, value in result.items():
                     times[contender].setdefault(phase, []).append(value)
-                totals[contender].append(sum(result.values()))
+                totals[contender].append(sum(v for k, v in result.items() if k != AGAIN))
         if template:
             reference, source = statistics.median(totals[COOKIECUTTER_FLASK]), "measured"
         else:
@@ -194,17 +201,22 @@ def main() -> None:
         for contender in contenders:
             print(f"\n## {contender}")
             for phase, values in times[contender].items():
-                print(f"{phase:22} {summary(values)}")
+                if phase != AGAIN:
+                    print(f"{phase:22} {summary(values)}")
             print(f"{'total':22} {summary(totals[contender])}")
             if contender == COOKIECUTTER_FLASK:
                 continue
             total = statistics.median(totals[contender])
-            tests = statistics.median(times[contender][PHASES[-1]])
+            firsts, agains = times[contender][PHASES[-1]], times[contender][AGAIN]
+            tests = statistics.median(agains)
+            extra = [first - again for first, again in zip(firsts, agains, strict=True)]
+            print(f"{AGAIN:22} {summary(agains)} (not in the total)")
+            print(f"{'first run - second':22} {summary(extra)} (compiling what the tests import)")
             print(
                 f"targets: total <= {TARGET_SECONDS:.0f} s {_mark(total <= TARGET_SECONDS)};"
                 f" <= cookiecutter-flask's {reference:.3g} s ({source})"
                 f" {_mark(total <= reference)} (ratio {total / reference:.2f});"
-                f" tests <= 5 s {_mark(tests <= 5.0)}"
+                f" second test run <= 5 s {_mark(tests <= 5.0)}"
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
