@@ -199,9 +199,10 @@ def test_dockerignore_keeps_secrets_out_and_lets_in_what_the_image_copies(
 def test_the_wheel_the_image_installs_holds_every_file_of_the_package_and_the_command(
     render: Callable[[str], Rendered], framework: str, tmp_path: Path
 ) -> None:
-    # The image installs the project as a wheel (`uv sync --no-editable`) built from what it
-    # copies in; uv builds it itself (uv_build), offline. A custom package name on purpose:
-    # the backend must be told it (module-name), it would not guess it from the slug.
+    # The image installs the project as a wheel (`uv sync --no-editable`) built from what its
+    # builder stage copies in (the test above checks the Dockerfile copies these); uv builds it
+    # itself (uv_build), offline. A custom package name on purpose: the backend must be told it
+    # (module-name), it would not guess it from the slug.
     preset = next(name for name in DOCKER if EFFECTIVE[name]["framework"] == framework)
     rendered = render(preset)
     context = tmp_path / "context"
