@@ -9,7 +9,8 @@ through for the caller to word (what an interruption leaves behind differs per c
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -72,6 +73,47 @@ def _copier_errors() -> Iterator[None]:
         raise translate(exc) from exc
 
 
+@contextmanager
+def _strings_compiled_once() -> Iterator[None]:
+    """While copier runs, each Jinja environment compiles a given string once.
+
+    copier renders the same short strings over and over: the answers file's name once per
+    file it writes (316 times for a FastAPI project), each path segment, every question's
+    default, help and condition. Jinja compiles a string anew on every ``from_string`` (its
+    template cache holds files only), which was a fifth of ``scaffold new`` (2.9 -> 2.6 s,
+    interleaved). The compiled code depends only on the environment and the string, so it
+    is kept per environment; files keep Jinja's own cache. Undone on leaving.
+    """
+    from jinja2 import Environment
+
+    original: Callable[..., Any] = Environment.compile
+    compiled: weakref.WeakKeyDictionary[Environment, dict[tuple[Any, ...], Any]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def compile_once(
+        self: Environment,
+        source: Any,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> Any:
+        if name is not None or not isinstance(source, str):
+            return original(self, source, name, filename, raw, defer_init)
+        known = compiled.setdefault(self, {})
+        key = (source, filename, raw, defer_init)
+        if key not in known:
+            known[key] = original(self, source, name, filename, raw, defer_init)
+        return known[key]
+
+    Environment.compile = compile_once  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Environment.compile = original  # type: ignore[method-assign]
+
+
 def public(answers: Mapping[Any, Any]) -> dict[str, Any]:
     """The answers without copier's private ``_src_path``, ``_commit``..."""
     return {str(k): v for k, v in answers.items() if not str(k).startswith("_")}
@@ -112,7 +154,7 @@ def copy(
     """
     import copier  # imported here: it takes ~0.6 s and `scaffold --help` must stay fast
 
-    with _copier_errors():
+    with _copier_errors(), _strings_compiled_once():
         worker = copier.run_copy(
             src,
             dst,
@@ -146,7 +188,7 @@ def update(
     ``answers_file``: which answers file (and so which subproject) to update."""
     import copier  # imported here: it takes ~0.6 s and `scaffold --help` must stay fast
 
-    with _copier_errors():
+    with _copier_errors(), _strings_compiled_once():
         worker = copier.run_update(
             project,
             data=dict(data),
