@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 import structlog
+from sqlalchemy import Engine
 
 from example import logging_config
+from example.app import create_app
 from example.logging_config import configure_logging
+from example.settings import Settings
 from tests.common import ApiClient, MakeUser
 
 SECRET = "s3cret-marker"
@@ -136,6 +139,23 @@ def test_requests_log_no_query_string_nor_password(
     assert_no_secret(lines)
     paths = [line["path"] for line in lines if line.get("event") == "request"]
     assert paths == ["/api/v1/items", "/api/v1/auth/token", "/api/v1/users/me"]
+
+
+@pytest.mark.parametrize("settings_overrides", [{"log_level": "INFO"}])
+def test_building_the_app_logs_nothing_at_info(
+    settings: Settings, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each worker builds the app as it starts: its libraries' own set-up narration
+    (Starlette-Admin's ran to a dozen lines) stays out of the logs at INFO."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        create_app(settings)
+        written = capsys.readouterr().out
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    assert written == ""
 
 
 def test_structlog_comes_without_rich_which_stays_importable(

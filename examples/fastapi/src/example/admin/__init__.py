@@ -46,6 +46,8 @@ SESSION_MAX_AGE = int(admin_sessions.LIFETIME.total_seconds())
 # request while the database is away, and a bug twice. MountedAppErrors logs them as the
 # app's own errors are (errors.py), so the middleware's copy is left out.
 DB_SESSION_LOGGER = "starlette_admin.contrib.sqla.middleware"
+# Starlette-Admin narrates its own set-up at INFO, a dozen lines each time a worker starts.
+ADMIN_LOGGER = "starlette_admin"
 
 
 class ProjectAdmin(Admin):
@@ -62,6 +64,10 @@ def init_admin(
     """Mount the admin on `app`, with its own session, on the app's database sessions; its
     login counts against the app's login `limiter`."""
     secure = settings.environment == "production"
+    # Its set-up narration shows at LOG_LEVEL=DEBUG only; its warnings and errors as ever.
+    logging.getLogger(ADMIN_LOGGER).setLevel(
+        logging.NOTSET if settings.log_level == "DEBUG" else logging.WARNING
+    )
     admin = ProjectAdmin(
         sessionmaker,
         title="Example admin",
