@@ -69,3 +69,22 @@ def test_jinja_compiles_every_string_again_once_copier_is_done_even_after_an_err
     env.from_string("{{ x }}")
     env.from_string("{{ x }}")
     assert len(compiles) == 3
+
+
+def test_overlapping_copier_runs_keep_the_strings_until_the_last_ends_then_put_jinja_back(
+    compiles: list[tuple[int, Any, Any]],
+) -> None:
+    """`scaffold smoke` renders presets in threads: runs overlap, and end in any order."""
+    jinjas_own = Environment.compile
+    env = SandboxedEnvironment()
+    first, second = copier_bridge._strings_compiled_once(), copier_bridge._strings_compiled_once()
+    first.__enter__()
+    second.__enter__()
+    env.from_string("{{ x }}")
+    first.__exit__(None, None, None)  # the first run ends before the second
+    env.from_string("{{ x }}")
+    assert len(compiles) == 1
+    second.__exit__(None, None, None)
+    assert Environment.compile is jinjas_own
+    env.from_string("{{ x }}")
+    assert len(compiles) == 2
