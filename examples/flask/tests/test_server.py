@@ -54,6 +54,8 @@ def test_main_configures_gunicorn_and_serves_the_app(
     assert application.cfg.accesslog is None
     # gunicorn's own default believes X-Forwarded-Proto from 127.0.0.1: not here.
     assert application.cfg.forwarded_allow_ips == []
+    # No control socket in the user's home directory (gunicorn's default since 25).
+    assert application.cfg.control_socket_disable is True
     assert application.load() is served_app.app
     # The garbage collector is tuned once the app is built (memory.py).
     assert served_app.steps == ["app", "tuned, young threshold None"]

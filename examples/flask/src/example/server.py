@@ -161,6 +161,10 @@ def gunicorn_options(
         # from no one: gunicorn's own default trusts 127.0.0.1); the app finds the client
         # address from the same setting (client_address.py).
         "forwarded_allow_ips": trusted_proxies,
+        # No control socket for gunicornc (gunicorn 25+ opens one by default, at
+        # $HOME/.gunicorn/gunicorn.ctl): two servers of one user would share its path, and an
+        # image's unprivileged user may not write there. `serve` is stopped by its signals.
+        "control_socket_disable": True,
     }
 
 
