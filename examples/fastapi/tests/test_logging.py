@@ -26,22 +26,29 @@ LogLines = Callable[[], list[dict[str, Any]]]
 
 
 @pytest.fixture
-def log_lines(client: ApiClient) -> Iterator[LogLines]:
-    """The JSON lines logged from here on (at INFO, as in production), parsed."""
+def root_logger_kept() -> Iterator[None]:
+    """The root logger's handlers and level as they were, after a test that configures
+    logging (as create_app does)."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture
+def log_lines(client: ApiClient, root_logger_kept: None) -> LogLines:
+    """The JSON lines logged from here on (at INFO, as in production), parsed."""
     configure_logging("INFO")
     stream = io.StringIO()
-    [handler] = root.handlers
+    [handler] = logging.getLogger().handlers
     assert isinstance(handler, logging.StreamHandler)
     handler.setStream(stream)
 
     def lines() -> list[dict[str, Any]]:
         return [json.loads(line) for line in stream.getvalue().splitlines()]
 
-    yield lines
-    root.handlers[:] = handlers
-    root.setLevel(level)
+    return lines
 
 
 def assert_no_secret(lines: list[dict[str, Any]]) -> None:
@@ -142,20 +149,15 @@ def test_requests_log_no_query_string_nor_password(
 
 
 @pytest.mark.parametrize("settings_overrides", [{"log_level": "INFO"}])
+@pytest.mark.usefixtures("root_logger_kept")
 def test_building_the_app_logs_nothing_at_info(
     settings: Settings, engine: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Each worker builds the app as it starts: its libraries' own set-up narration
     (Starlette-Admin's ran to a dozen lines) stays out of the logs at INFO."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
-        create_app(settings)
-        written = capsys.readouterr().out
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-    assert written == ""
+    create_app(settings)
+
+    assert capsys.readouterr().out == ""
 
 
 def test_structlog_comes_without_rich_which_stays_importable(
