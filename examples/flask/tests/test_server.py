@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import simple_websocket
 from flask import Flask
 from gunicorn import util as gunicorn_util
 from gunicorn.config import Config
@@ -206,6 +207,46 @@ def test_plain_requests_are_answered_while_the_websockets_are_at_their_cap(
     assert closed.value.rcvd.code == TRY_AGAIN_LATER
     assert statuses == [200] * server.HTTP_THREADS * 2
     assert time.monotonic() - started < TIMEOUT_SECONDS / 2
+
+
+class ClosedWhileRegistered(socket.socket):
+    """A WebSocket's socket that gunicorn closes just as simple_websocket's reader thread
+    registers it: after the reader has looked its number up, before epoll_ctl."""
+
+    def fileno(self) -> int:
+        number = super().fileno()
+        if "simple_websocket" in threading.current_thread().name:
+            self.close()
+        return number
+
+
+# What a client's upgrade request puts in the WSGI environ (RFC 6455's sample key).
+UPGRADE_HEADERS = {
+    "HTTP_HOST": "localhost",
+    "HTTP_UPGRADE": "websocket",
+    "HTTP_CONNECTION": "Upgrade",
+    "HTTP_SEC_WEBSOCKET_KEY": "dGhlIHNhbXBsZSBub25jZQ==",
+    "HTTP_SEC_WEBSOCKET_VERSION": "13",
+}
+
+
+def test_a_websocket_closed_while_its_reader_registers_it_ends_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A refused connection (1013) is closed at once, maybe before simple_websocket's reader
+    thread has registered its socket: the thread ends quietly (ws.ReaderSelector)."""
+    failures: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
+    ours, client = socket.socketpair()
+    with client, ClosedWhileRegistered(fileno=ours.detach()) as served:
+        environ = {**UPGRADE_HEADERS, "gunicorn.socket": served}
+        connection = simple_websocket.Server(environ, **ws.SERVER_OPTIONS)
+        connection.thread.join(TIMEOUT_SECONDS)
+
+        assert client.recv(100).startswith(b"HTTP/1.1 101 ")  # the handshake went through
+    assert not connection.thread.is_alive()
+    assert failures == []
+    assert not connection.connected
 
 
 def test_a_request_gunicorn_cannot_read_is_answered_in_json_not_html() -> None:

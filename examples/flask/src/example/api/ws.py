@@ -7,6 +7,7 @@ a worker process holds at most WS_MAX_CONNECTIONS of them and closes the next wi
 """
 
 import queue
+import selectors
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, g
@@ -24,11 +25,32 @@ TOO_MANY_CONNECTIONS = "Too many connections; try again later"
 # How often an idle connection checks whether its client is still there (the app's
 # WS_POLL_SECONDS setting overrides it; the tests use a shorter one).
 POLL_SECONDS = 1.0
+
+
+class ReaderSelector(selectors.DefaultSelector):
+    """The selector simple_websocket's reader thread waits on (flask-sock passes it on).
+
+    The reader registers the connection's socket from its own thread, which may run only
+    once the handler has returned and gunicorn has closed the socket (a refused connection
+    closes at once). Closed before registration, the socket fails with ValueError, which
+    simple_websocket takes as "gone"; closed between the lookup of its number and epoll_ctl,
+    it fails with OSError (EBADF), which would kill the thread with a traceback. Both mean
+    the same: this turns the second into the first.
+    """
+
+    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        try:
+            return super().register(fileobj, events, data)
+        except OSError as error:
+            raise ValueError(f"the socket closed while it was registered: {error}") from error
+
+
 SERVER_OPTIONS = {
     # Pings find clients that vanished without closing (uvicorn pings every 20 s too).
     "ping_interval": 20,
     # Clients have nothing to say on this endpoint.
     "max_message_size": 4096,
+    "selector_class": ReaderSelector,
 }
 
 blueprint = Blueprint("ws", __name__)
