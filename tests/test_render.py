@@ -112,6 +112,7 @@ RULES: list[Rule] = [
     Rule(f"{PKG}/security.py"),
     Rule(f"{PKG}/cli.py"),
     Rule(f"{PKG}/logging_config.py"),
+    Rule(f"{PKG}/redaction.py"),
     Rule(f"{PKG}/app.py"),
     Rule(f"{PKG}/server.py"),
     Rule(f"{PKG}/db.py"),

@@ -22,6 +22,7 @@ so does building a schema: both are built once per run and shared.
 
 import email.policy
 import gc
+import logging
 import os
 import socket
 import uuid
@@ -200,6 +201,17 @@ def database_url(request: pytest.FixtureRequest) -> str:
     # Asked for only here: a temporary directory per test costs more than many a test.
     tmp_path: Path = request.getfixturevalue("tmp_path")
     return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def root_logger_kept() -> Iterator[None]:
+    """The root logger's handlers and level as they were, after a test that configures
+    logging (as create_app does)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import io
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,17 +23,6 @@ from tests.common import ApiClient, MakeUser
 SECRET = "s3cret-marker"
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLW1hcmtlcg"
 LogLines = Callable[[], list[dict[str, Any]]]
-
-
-@pytest.fixture
-def root_logger_kept() -> Iterator[None]:
-    """The root logger's handlers and level as they were, after a test that configures
-    logging (as create_app does)."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.fixture

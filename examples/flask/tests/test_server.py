@@ -1,5 +1,7 @@
 import contextlib
+import importlib
 import json
+import logging
 import socket
 import sys
 import threading
@@ -19,6 +21,7 @@ from websockets.sync import client as websocket_client
 
 from example import server
 from example.api import ws
+from example.logging_config import configure_logging
 from example.settings import get_settings
 from tests.common import ServedApp
 
@@ -35,7 +38,7 @@ def test_run_server_starts_gunicorn_in_a_fresh_interpreter(
     server.run_server("192.0.2.10", 9000, 3)
 
     # No TRUSTED_PROXIES: gunicorn believes no one's forwarded headers.
-    args = ["-m", "example.server", "192.0.2.10", "9000", "3", ""]
+    args = ["-m", "example.server", "192.0.2.10", "9000", "3", "", "INFO"]
     assert calls == [(sys.executable, [sys.executable, *args])]
 
 
@@ -45,7 +48,7 @@ def test_main_configures_gunicorn_and_serves_the_app(
     started: list[server.GunicornApplication] = []
     monkeypatch.setattr(server.GunicornApplication, "run", lambda self: started.append(self))
 
-    server.main(["192.0.2.10", "9000", "3", ""])
+    server.main(["192.0.2.10", "9000", "3", "", "WARNING"])
 
     [application] = started
     assert application.cfg.bind == ["192.0.2.10:9000"]
@@ -53,6 +56,8 @@ def test_main_configures_gunicorn_and_serves_the_app(
     assert application.cfg.worker_class is server.ThreadWorker
     assert application.cfg.threads == server.HTTP_THREADS
     assert application.cfg.accesslog is None
+    assert application.cfg.logger_class is server.JsonLogger
+    assert application.cfg.loglevel == "warning"
     # gunicorn's own default believes X-Forwarded-Proto from 127.0.0.1: not here.
     assert application.cfg.forwarded_allow_ips == []
     # No control socket in the user's home directory (gunicorn's default since 25).
@@ -80,6 +85,60 @@ def test_gunicorn_trusts_the_forwarded_headers_of_trusted_proxies_only(
 
     [application] = started
     assert application.cfg.forwarded_allow_ips == ["10.0.0.5/32", "192.168.0.0/16"]
+
+
+def test_gunicorn_writes_its_own_lines_as_json_on_stdout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cfg = Config()
+    cfg.set("loglevel", "info")
+
+    server.JsonLogger(cfg).info("Listening at: %s", "http://127.0.0.1:8000")
+
+    written = capsys.readouterr()
+    line = json.loads(written.out)
+    assert line["event"] == "Listening at: http://127.0.0.1:8000"
+    assert (line["level"], line["logger"]) == ("info", "gunicorn.error")
+    assert written.err == ""
+
+
+@pytest.mark.usefixtures("root_logger_kept")
+def test_gunicorn_lines_are_the_apps_json_lines_redacted_alike() -> None:
+    """The master writes them without structlog (JsonLineFormatter): the same fields, in the
+    same order, as logging_config's line for the same record, secrets redacted alike."""
+    configure_logging("INFO")
+    [handler] = logging.getLogger().handlers
+    try:
+        raise RuntimeError("password=s3cret")
+    except RuntimeError:
+        failure = sys.exc_info()
+    url = "/api/v1/items?token=s3cret"
+    record = logging.LogRecord(
+        "gunicorn.error", logging.ERROR, __file__, 1, "Error handling %s", (url,), failure
+    )
+
+    ours = json.loads(server.JsonLineFormatter().format(record))
+    apps = json.loads(handler.format(record))
+
+    assert ours.pop("timestamp")[:-8] == apps.pop("timestamp")[:-8]  # to the second
+    assert list(ours.items()) == list(apps.items())
+    assert ours["event"] == "Error handling /api/v1/items"
+    assert "s3cret" not in ours["exception"]
+
+
+def test_gunicorns_master_loads_no_structlog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It writes a few lines of its own: structlog (and the asyncio it imports) would cost it
+    ~2.7 MiB. Imported afresh here, as in the master (the run's modules are put back after)."""
+    for name in list(sys.modules):
+        if name.partition(".")[0] == "structlog" or name == server.__name__:
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys.modules["example"], "server", server)
+    # The import hands gunicorn server.write_json_error again: the run's one is put back.
+    monkeypatch.setattr(gunicorn_util, "write_error", gunicorn_util.write_error)
+
+    importlib.import_module(server.__name__)
+
+    assert "structlog" not in sys.modules
 
 
 def test_the_worker_knows_the_websocket_route() -> None:

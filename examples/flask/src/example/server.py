@@ -1,19 +1,23 @@
 """The production server: gunicorn, embedded, serving `create_app()`."""
 
 import json
+import logging
 import os
 import socket
 import sys
 import threading
 import time
 from concurrent import futures
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 from gunicorn.workers.sync import SyncWorker
 
 from example.memory import tune_gc
+from example.redaction import redact_event
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -123,6 +127,39 @@ def write_json_error(client: socket.socket, status: int, reason: str, _message: 
 gunicorn_util.write_error = write_json_error
 
 
+class JsonLineFormatter(logging.Formatter):
+    """A record as the app's JSON line (logging_config), from the standard library alone.
+
+    For gunicorn's own lines (the master's start and stop, a worker's boot and exit, a
+    request it could not read): the master writes them before any app exists, and loading
+    structlog there to write a few lines would cost it ~2.7 MiB (structlog imports asyncio).
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "event": record.getMessage(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "timestamp": datetime.fromtimestamp(record.created, UTC)
+            .isoformat()
+            .replace("+00:00", "Z"),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(redact_event(None, record.levelname, line))
+
+
+class JsonLogger(Logger):  # type: ignore[misc]  # gunicorn is untyped
+    """gunicorn's logger, writing its lines as JSON on stdout, like every other log line
+    (instead of its own text format on stderr)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)  # its handler for `errorlog`, "-": a stream
+        handler = self._get_gunicorn_handler(self.error_log)
+        handler.setStream(sys.stdout)
+        handler.setFormatter(JsonLineFormatter())
+
+
 class GunicornApplication(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
     """gunicorn configured from arguments instead of its command line."""
 
@@ -147,11 +184,14 @@ class GunicornApplication(BaseApplication):  # type: ignore[misc]  # gunicorn is
 
 
 def gunicorn_options(
-    host: str, port: int, workers: int, trusted_proxies: str = ""
+    host: str, port: int, workers: int, trusted_proxies: str = "", log_level: str = "INFO"
 ) -> dict[str, Any]:
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
+        # gunicorn's own lines: JSON on stdout at LOG_LEVEL, as the app's.
+        "logger_class": "example.server.JsonLogger",
+        "loglevel": log_level.lower(),
         # Threads, as flask-sock documents for gunicorn: a WebSocket holds a thread.
         "worker_class": "example.server.ThreadWorker",
         "threads": HTTP_THREADS,
@@ -180,7 +220,8 @@ def run_server(host: str, port: int, workers: int) -> None:
     settings = get_settings()
     if settings.metrics_enabled:  # the workers inherit the directory in the environment
         prepare_multiprocess_directory()
-    # TRUSTED_PROXIES as gunicorn's forwarded_allow_ips: the master does not load the settings.
+    # TRUSTED_PROXIES as gunicorn's forwarded_allow_ips, LOG_LEVEL as its loglevel: the master
+    # does not load the settings.
     proxies = ",".join(str(network) for network in settings.trusted_proxies)
     args = [
         sys.executable,
@@ -190,13 +231,15 @@ def run_server(host: str, port: int, workers: int) -> None:
         str(port),
         str(workers),
         proxies,
+        settings.log_level,
     ]
     os.execv(sys.executable, args)  # noqa: S606  # our own module, no shell
 
 
 def main(argv: list[str]) -> None:
-    host, port, workers, proxies = argv
-    GunicornApplication(gunicorn_options(host, int(port), int(workers), proxies)).run()
+    host, port, workers, proxies, log_level = argv
+    options = gunicorn_options(host, int(port), int(workers), proxies, log_level)
+    GunicornApplication(options).run()
 
 
 if __name__ == "__main__":  # pragma: no cover  # run by run_server, in its own process
