@@ -30,17 +30,76 @@ TRY_AGAIN_LATER = 1013
 TIMEOUT_SECONDS = 10.0
 
 
+def serve(
+    monkeypatch: pytest.MonkeyPatch, host: str = "127.0.0.1", workers: int = 1, **environ: str
+) -> tuple[list[str], server.GunicornApplication]:
+    """`serve` up to gunicorn's start, with these environment variables: the command line
+    run_server gives the fresh interpreter (instead of exec'ing it), and gunicorn as main
+    configures it from that command line (instead of running it)."""
+    calls: list[tuple[str, list[str]]] = []
+    monkeypatch.setattr("os.execv", lambda path, args: calls.append((path, args)))
+    started: list[server.GunicornApplication] = []
+    monkeypatch.setattr(server.GunicornApplication, "run", lambda self: started.append(self))
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        server.run_server(host, 9000, workers)
+    finally:
+        get_settings.cache_clear()
+    [(path, args)] = calls
+    assert path == args[0] == sys.executable
+    server.main(args[3:])
+    [application] = started
+    return args, application
+
+
 def test_run_server_starts_gunicorn_in_a_fresh_interpreter(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls: list[tuple[str, list[str]]] = []
-    monkeypatch.setattr("os.execv", lambda path, args: calls.append((path, args)))
+    args, _ = serve(
+        monkeypatch, "192.0.2.10", 3, DATABASE_URL="postgresql://app@127.0.0.1:5432/app"
+    )
 
-    server.run_server("192.0.2.10", 9000, 3)
+    # No TRUSTED_PROXIES: gunicorn believes no one's forwarded headers. A database on this
+    # machine: one request thread.
+    options = ["192.0.2.10", "9000", "3", "", "INFO", "1"]
+    assert args == [sys.executable, "-m", "example.server", *options]
 
-    # No TRUSTED_PROXIES: gunicorn believes no one's forwarded headers.
-    args = ["-m", "example.server", "192.0.2.10", "9000", "3", "", "INFO"]
-    assert calls == [(sys.executable, [sys.executable, *args])]
+
+@pytest.mark.parametrize(
+    ("database_url", "threads"),
+    [
+        ("sqlite:///./app.db", 1),
+        ("sqlite:////data/app.db", 1),
+        ("postgresql://app@localhost/app", 1),
+        ("postgresql://app:secret@127.0.0.1:5432/app", 1),
+        ("postgresql://app@[::1]:5432/app", 1),
+        ("postgresql:///app", 1),  # libpq's Unix socket
+        ("postgresql://app@/app?host=/var/run/postgresql", 1),
+        ("postgresql://app@db:5432/app", 2),  # another container (Compose)
+        ("postgresql://app:secret@db.example.com/app", 2),
+        ("postgresql://app@10.0.0.5/app", 2),
+        ("postgresql://app@/app?host=db.example.com", 2),
+        ("postgresql://app@localhost,db.example.com/app", 2),
+    ],
+)
+def test_a_database_on_another_host_gets_a_second_request_thread(
+    database_url: str, threads: int
+) -> None:
+    assert server.http_threads(database_url) == threads
+
+
+def test_serve_passes_the_request_threads_for_database_url_to_gunicorn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    database_url = "postgresql://app:s3cret@db.example.com:5432/app"
+
+    args, application = serve(monkeypatch, DATABASE_URL=database_url)
+
+    assert application.cfg.threads == server.REMOTE_DATABASE_THREADS
+    # The database's URL, password and all, stays out of the master's command line.
+    assert not any("example.com" in arg or "s3cret" in arg for arg in args)
 
 
 def test_main_configures_gunicorn_and_serves_the_app(
@@ -49,13 +108,13 @@ def test_main_configures_gunicorn_and_serves_the_app(
     started: list[server.GunicornApplication] = []
     monkeypatch.setattr(server.GunicornApplication, "run", lambda self: started.append(self))
 
-    server.main(["192.0.2.10", "9000", "3", "", "WARNING"])
+    server.main(["192.0.2.10", "9000", "3", "", "WARNING", "2"])
 
     [application] = started
     assert application.cfg.bind == ["192.0.2.10:9000"]
     assert application.cfg.workers == 3
     assert application.cfg.worker_class is server.ThreadWorker
-    assert application.cfg.threads == server.HTTP_THREADS
+    assert application.cfg.threads == 2
     assert application.cfg.accesslog is None
     assert application.cfg.logger_class is server.JsonLogger
     assert application.cfg.loglevel == "warning"
@@ -71,20 +130,8 @@ def test_main_configures_gunicorn_and_serves_the_app(
 def test_gunicorn_trusts_the_forwarded_headers_of_trusted_proxies_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls: list[list[str]] = []
-    monkeypatch.setattr("os.execv", lambda path, args: calls.append(args))
-    started: list[server.GunicornApplication] = []
-    monkeypatch.setattr(server.GunicornApplication, "run", lambda self: started.append(self))
-    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.5, 192.168.0.0/16")
-    get_settings.cache_clear()
-    try:
-        server.run_server("127.0.0.1", 9000, 1)
-    finally:
-        get_settings.cache_clear()
-    [args] = calls
-    server.main(args[3:])
+    _, application = serve(monkeypatch, TRUSTED_PROXIES="10.0.0.5, 192.168.0.0/16")
 
-    [application] = started
     assert application.cfg.forwarded_allow_ips == ["10.0.0.5/32", "192.168.0.0/16"]
 
 
@@ -211,12 +258,15 @@ def test_a_request_line_that_arrives_in_pieces_is_routed_once_it_has(
 
 
 class Worker:
-    """The worker process's threads, serving `app` on a port of their own."""
+    """The worker process's threads, serving `app` on a port of their own: two request threads,
+    as for a database on another host (one is the same with fewer)."""
+
+    threads = server.REMOTE_DATABASE_THREADS
 
     def __init__(self, app: Flask) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0))
         cfg = Config()
-        cfg.set("threads", server.HTTP_THREADS)
+        cfg.set("threads", self.threads)
         self.worker = server.ThreadWorker(0, 0, [self.listener], None, 30, cfg, Logger(cfg))
         self.worker.wsgi = app
         self.worker.is_parent_alive = lambda: True
@@ -231,7 +281,7 @@ class Worker:
     def stop(self) -> None:
         self.worker.alive = False
         # Each request thread waits in accept(): one connection each lets it see the end.
-        for _ in range(server.HTTP_THREADS):
+        for _ in range(self.threads):
             with contextlib.suppress(OSError):
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
         self.thread.join(TIMEOUT_SECONDS)
@@ -263,11 +313,11 @@ def test_plain_requests_are_answered_while_the_websockets_are_at_their_cap(
             refused.recv(timeout=TIMEOUT_SECONDS)
 
         started = time.monotonic()
-        statuses = [worker.get("/health") for _ in range(server.HTTP_THREADS * 2)]
+        statuses = [worker.get("/health") for _ in range(worker.threads * 2)]
 
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == TRY_AGAIN_LATER
-    assert statuses == [200] * server.HTTP_THREADS * 2
+    assert statuses == [200] * worker.threads * 2
     assert time.monotonic() - started < TIMEOUT_SECONDS / 2
 
 

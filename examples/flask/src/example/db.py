@@ -20,7 +20,7 @@ from example.sqlite import configure_sqlite, read_execution_options
 
 EXTENSION_KEY = "example.database"
 # Database connections per worker process, opened as they are first needed: a request holds
-# one while it is served (server.HTTP_THREADS at a time), WebSocket connections none.
+# one while it is served (server.http_threads at a time), WebSocket connections none.
 POOL_SIZE = 8
 
 

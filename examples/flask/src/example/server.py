@@ -1,5 +1,6 @@
 """The production server: gunicorn, embedded, serving `create_app()`."""
 
+import ipaddress
 import json
 import logging
 import os
@@ -10,6 +11,7 @@ import time
 from concurrent import futures
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
@@ -23,13 +25,16 @@ if TYPE_CHECKING:
     from flask import Flask
 
 # Threads of a worker process that serve plain requests, each one connection at a time as
-# gunicorn's sync worker does (no keep-alive). They contend for the GIL, so a thread more
-# pays only while another waits on the database. SQLite answers in-process: one thread.
-# PostgreSQL, measured on `GET /api/v1/items/1` (one worker): with the database on the same
-# machine, 1 / 2 / 4 threads answered ~1090 / ~900 / ~800 requests/s; with 0.9 ms round trips
-# to it (another host), ~440 / ~790 / ~810: two. More requests at once come from more worker
+# gunicorn's sync worker does (no keep-alive). They contend for the GIL: a second thread pays
+# while the first waits on a round trip to the database's host, and otherwise costs CPU.
+# Measured on `GET /api/v1/items/1` (one worker, PostgreSQL on the same machine): one thread
+# answered ~1250 requests/s at ~745 us of CPU each, two ~1060 at ~970 us, four fewer still;
+# with 0.9 ms round trips to the database (another host), 1 / 2 / 4 threads ~440 / ~790 / ~810.
+# So one thread for a database on this machine (SQLite, a Unix socket, a loopback address),
+# two for one on another host: `http_threads`. More requests at once come from more worker
 # processes (`serve --workers`), which share no GIL.
-HTTP_THREADS = 1
+LOCAL_DATABASE_THREADS = 1
+REMOTE_DATABASE_THREADS = 2
 # How long a client may stay silent (before its request line, or in the middle of a read or
 # a write) before its connection is dropped: a silent client holds a request thread no longer.
 CLIENT_TIMEOUT_SECONDS = 5.0
@@ -39,8 +44,29 @@ WS_PATH = "/api/v1/ws/items"
 _WS_REQUEST_LINE = f"GET {WS_PATH}".encode()
 
 
+def http_threads(database_url: str) -> int:
+    """How many request threads a worker runs for the database at `database_url`."""
+    parts = urlsplit(database_url)
+    # libpq reads the host from a `host` parameter too (a directory for a Unix socket), and
+    # takes a comma-separated list of hosts; no host at all is its Unix socket (or SQLite).
+    named = ",".join(parse_qs(parts.query).get("host", [])) or parts.hostname or ""
+    hosts = [host.strip() for host in named.split(",")]
+    if all(_on_this_machine(host) for host in hosts):
+        return LOCAL_DATABASE_THREADS
+    return REMOTE_DATABASE_THREADS
+
+
+def _on_this_machine(host: str) -> bool:
+    if host.lower() in ("", "localhost") or host.startswith("/"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: another machine, as far as we can tell
+        return False
+
+
 class ThreadWorker(SyncWorker):  # type: ignore[misc]  # gunicorn is untyped
-    """gunicorn's sync worker, run by HTTP_THREADS request threads, plus a thread per WebSocket.
+    """gunicorn's sync worker, run by `threads` request threads, plus a thread per WebSocket.
 
     Each request thread accepts a connection, reads its request line ahead without consuming
     it (MSG_PEEK), and serves a plain request itself, with no hand-over between threads. A
@@ -184,7 +210,12 @@ class GunicornApplication(BaseApplication):  # type: ignore[misc]  # gunicorn is
 
 
 def gunicorn_options(
-    host: str, port: int, workers: int, trusted_proxies: str = "", log_level: str = "INFO"
+    host: str,
+    port: int,
+    workers: int,
+    trusted_proxies: str = "",
+    log_level: str = "INFO",
+    threads: int = LOCAL_DATABASE_THREADS,
 ) -> dict[str, Any]:
     return {
         "bind": f"{host}:{port}",
@@ -194,7 +225,7 @@ def gunicorn_options(
         "loglevel": log_level.lower(),
         # Threads, as flask-sock documents for gunicorn: a WebSocket holds a thread.
         "worker_class": "example.server.ThreadWorker",
-        "threads": HTTP_THREADS,
+        "threads": threads,
         # The app writes its own JSON access log (middleware.py).
         "accesslog": None,
         # X-Forwarded-Proto and the like are believed from TRUSTED_PROXIES only (by default
@@ -220,8 +251,9 @@ def run_server(host: str, port: int, workers: int) -> None:
     settings = get_settings()
     if settings.metrics_enabled:  # the workers inherit the directory in the environment
         prepare_multiprocess_directory()
-    # TRUSTED_PROXIES as gunicorn's forwarded_allow_ips, LOG_LEVEL as its loglevel: the master
-    # does not load the settings.
+    # TRUSTED_PROXIES as gunicorn's forwarded_allow_ips, LOG_LEVEL as its loglevel, and the
+    # request threads that suit DATABASE_URL: the master does not load the settings (nor is
+    # the database's URL, which may hold its password, shown in its command line).
     proxies = ",".join(str(network) for network in settings.trusted_proxies)
     args = [
         sys.executable,
@@ -232,13 +264,14 @@ def run_server(host: str, port: int, workers: int) -> None:
         str(workers),
         proxies,
         settings.log_level,
+        str(http_threads(settings.sync_database_url)),
     ]
     os.execv(sys.executable, args)  # noqa: S606  # our own module, no shell
 
 
 def main(argv: list[str]) -> None:
-    host, port, workers, proxies, log_level = argv
-    options = gunicorn_options(host, int(port), int(workers), proxies, log_level)
+    host, port, workers, proxies, log_level, threads = argv
+    options = gunicorn_options(host, int(port), int(workers), proxies, log_level, int(threads))
     GunicornApplication(options).run()
 
 
